@@ -1,0 +1,97 @@
+//! The reference's "loose" base64url decoder (`util/rfc4648.ts` with `{loose: true}`).
+//!
+//! Rules, all parity-relevant: alphabet `A–Z a–z 0–9 - _` only; any number of
+//! trailing `=` is stripped; after stripping, a length ≡ 1 (mod 4) or non-zero
+//! leftover bits (a non-canonical encoding) fail. The empty string is zero
+//! bytes. The `base64` crate does the decoding; only the padding strip is ours.
+
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine;
+
+/// URL-safe alphabet, no padding accepted (we strip it first), canonical trailing bits required.
+const STRICT_URL_SAFE: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+        .with_decode_allow_trailing_bits(false),
+);
+
+/// Decodes `input` with the reference's loose rules; `None` where the reference throws.
+pub fn decode_loose(input: &str) -> Option<Vec<u8>> {
+    let trimmed = input.trim_end_matches('=');
+    STRICT_URL_SAFE.decode(trimmed).ok()
+}
+
+/// True iff `input` would decode (same rules as [`decode_loose`]) without allocating the output.
+pub fn is_valid_loose(input: &str) -> bool {
+    let trimmed = input.trim_end_matches('=');
+    let bytes = trimmed.as_bytes();
+    if bytes.len() % 4 == 1 {
+        return false;
+    }
+    if !bytes.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return false;
+    }
+    // Canonical trailing bits: the last character's unused low bits must be zero.
+    let Some(&last) = bytes.last() else { return true };
+    let value = sextet(last);
+    match bytes.len() % 4 {
+        2 => value & 0b1111 == 0,
+        3 => value & 0b11 == 0,
+        _ => true,
+    }
+}
+
+/// Encodes without padding (used by tests and by the emulator-facing helpers).
+pub fn encode(bytes: &[u8]) -> String {
+    STRICT_URL_SAFE.encode(bytes)
+}
+
+fn sextet(c: u8) -> u8 {
+    match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'-' => 62,
+        _ => 63,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn decodes_canonical_and_padded_forms() {
+        assert_eq!(decode_loose("e30").as_deref(), Some(&b"{}"[..]));
+        assert_eq!(decode_loose("e30=").as_deref(), Some(&b"{}"[..]));
+        assert_eq!(decode_loose("e30==").as_deref(), Some(&b"{}"[..]));
+        assert_eq!(decode_loose("").as_deref(), Some(&b""[..]));
+        assert_eq!(decode_loose("QQ").as_deref(), Some(&b"A"[..]));
+    }
+
+    #[test]
+    fn rejects_what_the_reference_rejects() {
+        assert_eq!(decode_loose("QR"), None, "non-zero trailing bits");
+        assert_eq!(decode_loose("Q"), None, "length 1 mod 4");
+        assert_eq!(decode_loose("abcde"), None, "length 1 mod 4");
+        assert_eq!(decode_loose("a+b/"), None, "standard alphabet");
+        assert_eq!(decode_loose("e3 0"), None, "whitespace");
+        assert_eq!(decode_loose("e3=0"), None, "inner padding");
+        assert_eq!(decode_loose("é"), None, "non-ASCII");
+    }
+
+    proptest! {
+        #[test]
+        fn validity_check_agrees_with_decoder(s in "[A-Za-z0-9_=+/ -]{0,12}") {
+            prop_assert_eq!(is_valid_loose(&s), decode_loose(&s).is_some());
+        }
+
+        #[test]
+        fn encode_decode_round_trip(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            prop_assert_eq!(decode_loose(&encode(&bytes)), Some(bytes));
+        }
+    }
+}

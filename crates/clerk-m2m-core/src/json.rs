@@ -1,0 +1,242 @@
+//! `TextDecoder` + `JSON.parse`, as the reference applies them to JWT segments.
+//!
+//! * Bytes are decoded as UTF-8 lossily (invalid sequences become U+FFFD, the
+//!   WHATWG "maximal subpart" rule that `String::from_utf8_lossy` also follows)
+//!   and one leading BOM is removed, as `new TextDecoder().decode()` does.
+//! * Any JSON value is accepted at the top level; duplicate keys: last wins,
+//!   first position kept (`serde_json` with `preserve_order`, like JS objects).
+//!
+//! Known, documented divergences from `JSON.parse` (all on inputs Clerk never
+//! mints): numbers beyond f64 range (`1e400`), lone surrogate escapes and
+//! nesting deeper than 128 levels are rejected instead of accepted. The depth
+//! limit is deliberate: unbounded recursion could overflow the stack, which no
+//! `catch_unwind` can stop.
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
+use std::borrow::Cow;
+use std::fmt;
+
+const BOM: char = '\u{feff}';
+
+/// Decodes bytes to text like `TextDecoder` (lossy, one leading BOM removed).
+pub fn text_decode(bytes: &[u8]) -> Cow<'_, str> {
+    match String::from_utf8_lossy(bytes) {
+        Cow::Borrowed(s) => Cow::Borrowed(s.strip_prefix(BOM).unwrap_or(s)),
+        Cow::Owned(s) => match s.strip_prefix(BOM) {
+            Some(rest) => Cow::Owned(rest.to_owned()),
+            None => Cow::Owned(s),
+        },
+    }
+}
+
+/// `JSON.parse(new TextDecoder().decode(bytes))`; `None` where it would throw.
+pub fn parse_segment(bytes: &[u8]) -> Option<Value> {
+    serde_json::from_str(&text_decode(bytes)).ok()
+}
+
+/// What a top-level JSON value says about one string-valued field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldProbe {
+    /// The value is an object whose last `field` entry is a string.
+    String(String),
+    /// Valid JSON, but not an object, or no `field`, or `field` is not a string.
+    NotAString,
+}
+
+/// Parses `bytes` as a JWT segment would be parsed and reports only `field`,
+/// without building a tree: what detection needs, at a fraction of the cost.
+/// `None` means the segment is not valid JSON (where `JSON.parse` throws).
+pub fn probe_string_field(bytes: &[u8], field: &str) -> Option<FieldProbe> {
+    let text = text_decode(bytes);
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let probe = ProbeSeed { field }.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(probe)
+}
+
+struct ProbeSeed<'f> {
+    field: &'f str,
+}
+
+impl<'de> DeserializeSeed<'de> for ProbeSeed<'_> {
+    type Value = FieldProbe;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<FieldProbe, D::Error> {
+        deserializer.deserialize_any(ProbeVisitor { field: self.field })
+    }
+}
+
+struct ProbeVisitor<'f> {
+    field: &'f str,
+}
+
+/// A value that is either a string (kept) or anything else (validated, dropped).
+enum MaybeString {
+    String(String),
+    Other,
+}
+
+struct MaybeStringVisitor;
+
+impl<'de> Visitor<'de> for MaybeStringVisitor {
+    type Value = MaybeString;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<MaybeString, E> {
+        Ok(MaybeString::String(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<MaybeString, E> {
+        Ok(MaybeString::String(v))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<MaybeString, E> {
+        Ok(MaybeString::Other)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<MaybeString, E> {
+        Ok(MaybeString::Other)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<MaybeString, E> {
+        Ok(MaybeString::Other)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<MaybeString, E> {
+        Ok(MaybeString::Other)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<MaybeString, E> {
+        Ok(MaybeString::Other)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<MaybeString, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(MaybeString::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MaybeString, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(MaybeString::Other)
+    }
+}
+
+impl<'de> de::Deserialize<'de> for MaybeString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(MaybeStringVisitor)
+    }
+}
+
+impl<'de> Visitor<'de> for ProbeVisitor<'_> {
+    type Value = FieldProbe;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<FieldProbe, E> {
+        Ok(FieldProbe::NotAString)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<FieldProbe, E> {
+        Ok(FieldProbe::NotAString)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<FieldProbe, E> {
+        Ok(FieldProbe::NotAString)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<FieldProbe, E> {
+        Ok(FieldProbe::NotAString)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<FieldProbe, E> {
+        Ok(FieldProbe::NotAString)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<FieldProbe, E> {
+        Ok(FieldProbe::NotAString)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<FieldProbe, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(FieldProbe::NotAString)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FieldProbe, A::Error> {
+        let mut found = FieldProbe::NotAString;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == self.field {
+                // Last wins, as in JSON.parse: a later non-string entry clears an earlier string.
+                found = match map.next_value::<MaybeString>()? {
+                    MaybeString::String(s) => FieldProbe::String(s),
+                    MaybeString::Other => FieldProbe::NotAString,
+                };
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn text_decode_is_lossy_and_strips_one_bom() {
+        assert_eq!(text_decode(b"\xEF\xBB\xBF{}"), "{}");
+        assert_eq!(text_decode(b"\xEF\xBB\xBF\xEF\xBB\xBF{}"), "\u{feff}{}");
+        assert_eq!(text_decode(b"\"\xFF\xFE\""), "\"\u{fffd}\u{fffd}\"");
+        assert_eq!(text_decode(b"\xEF\xBB\xBF\xFF"), "\u{fffd}");
+    }
+
+    #[test]
+    fn parse_segment_accepts_any_json_value() {
+        assert_eq!(parse_segment(b"null"), Some(Value::Null));
+        assert_eq!(parse_segment(b" [1] "), Some(json!([1])));
+        assert_eq!(parse_segment(b"42"), Some(json!(42)));
+        assert_eq!(parse_segment(b"\"x\""), Some(json!("x")));
+        assert_eq!(parse_segment(b"{"), None);
+        assert_eq!(parse_segment(b"{} x"), None);
+        assert_eq!(parse_segment(b""), None);
+    }
+
+    #[test]
+    fn duplicate_keys_last_wins_first_position() {
+        let v = parse_segment(br#"{"a":1,"b":2,"a":3}"#).expect("valid");
+        assert_eq!(v["a"], json!(3));
+        let keys: Vec<_> = v.as_object().expect("object").keys().cloned().collect();
+        assert_eq!(keys, ["a", "b"]);
+    }
+
+    #[test]
+    fn documented_divergences_are_rejections() {
+        assert_eq!(parse_segment(br#"{"exp":1e400}"#), None);
+        assert_eq!(parse_segment(br#"{"sub":"\ud800"}"#), None);
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        assert_eq!(parse_segment(deep.as_bytes()), None);
+    }
+
+    #[test]
+    fn probe_reports_last_string_value() {
+        assert_eq!(probe_string_field(br#"{"sub":"mch_1"}"#, "sub"), Some(FieldProbe::String("mch_1".into())));
+        assert_eq!(probe_string_field(br#"{"sub":"user_1","sub":"mch_1"}"#, "sub"), Some(FieldProbe::String("mch_1".into())));
+        assert_eq!(probe_string_field(br#"{"sub":"mch_1","sub":5}"#, "sub"), Some(FieldProbe::NotAString));
+        assert_eq!(probe_string_field(br#"{"x":{"sub":"mch_1"}}"#, "sub"), Some(FieldProbe::NotAString));
+        assert_eq!(probe_string_field(br#""mch_1""#, "sub"), Some(FieldProbe::NotAString));
+        assert_eq!(probe_string_field(b"null", "sub"), Some(FieldProbe::NotAString));
+        assert_eq!(probe_string_field(br#"{"sub":"mch_1"} x"#, "sub"), None);
+        assert_eq!(probe_string_field(br#"{"sub":"m\u0063h_1"}"#, "sub"), Some(FieldProbe::String("mch_1".into())));
+        assert_eq!(probe_string_field(b"\xEF\xBB\xBF{\"sub\":\"mch_\xFF\"}", "sub"), Some(FieldProbe::String("mch_\u{fffd}".into())));
+    }
+
+    #[test]
+    fn probe_agrees_with_full_parse() {
+        let cases: [&[u8]; 8] = [
+            br#"{"sub":"mch_1","a":[1,{"b":null}]}"#,
+            br#"[{"sub":"mch_1"}]"#,
+            br#"{"sub":null}"#,
+            br#"{"s\u0075b":"mch_2"}"#,
+            b"{",
+            b"",
+            br#"{"sub":"a","sub":{"x":1},"sub":"b"}"#,
+            br#"  {"sub" : "mch_x"}  "#,
+        ];
+        for case in cases {
+            let full = parse_segment(case).map(|v| match v.get("sub") {
+                Some(Value::String(s)) => FieldProbe::String(s.clone()),
+                _ => FieldProbe::NotAString,
+            });
+            assert_eq!(probe_string_field(case, "sub"), full, "case {:?}", String::from_utf8_lossy(case));
+        }
+    }
+}

@@ -1,0 +1,71 @@
+'use strict'
+// Detection: thin guards over the native functions. The guards only turn a
+// non-string argument into a clear TypeError before it reaches the binding.
+
+const native = require('../index.js')
+
+function describe(value) {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
+}
+
+function assertString(value, name) {
+  if (typeof value !== 'string') {
+    throw new TypeError(`${name} must be a string, received ${describe(value)}`)
+  }
+}
+
+function guard1(fn, argName) {
+  const guarded = function (token) {
+    assertString(token, argName)
+    return fn(token)
+  }
+  Object.defineProperty(guarded, 'name', { value: fn.name })
+  return guarded
+}
+
+const isJwtFormat = guard1(native.isJwtFormat, 'token')
+const isOAuthJwt = guard1(native.isOAuthJwt, 'token')
+const isM2MJwt = guard1(native.isM2MJwt, 'token')
+const isMachineJwt = guard1(native.isMachineJwt, 'token')
+const isMachineTokenByPrefix = guard1(native.isMachineTokenByPrefix, 'token')
+const isMachineToken = guard1(native.isMachineToken, 'token')
+
+// The binding's error carries a napi `code`; the reference throws a plain Error.
+function getMachineTokenType(token) {
+  assertString(token, 'token')
+  try {
+    return native.getMachineTokenType(token)
+  } catch {
+    throw new Error('Unknown machine token type')
+  }
+}
+
+function isMachineTokenType(type) {
+  return typeof type === 'string' && native.isMachineTokenType(type)
+}
+
+// Non-string values follow the reference's JS semantics (falsy → false, strict
+// membership); only strings and string arrays cross into Rust.
+function isTokenTypeAccepted(tokenType, acceptsToken) {
+  if (!tokenType) return false
+  if (acceptsToken === 'any') return true
+  const list = Array.isArray(acceptsToken) ? acceptsToken : [acceptsToken]
+  if (typeof tokenType !== 'string' || !list.every((t) => typeof t === 'string')) {
+    return list.includes(tokenType)
+  }
+  return native.isTokenTypeAccepted(tokenType, list)
+}
+
+module.exports = {
+  isJwtFormat,
+  isOAuthJwt,
+  isM2MJwt,
+  isMachineJwt,
+  isMachineTokenByPrefix,
+  isMachineToken,
+  getMachineTokenType,
+  isMachineTokenType,
+  isTokenTypeAccepted,
+}

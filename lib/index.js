@@ -1,0 +1,7 @@
+'use strict'
+// Public entry point (CommonJS). The ESM entry (index.mjs) re-exports this.
+
+module.exports = {
+  ...require('./constants.js'),
+  ...require('./detect.js'),
+}

@@ -1,0 +1,93 @@
+//! napi binding of `clerk-m2m-native`: type conversion and error mapping only.
+//!
+//! Every export is `catch_unwind`, so a bug can never abort the host process:
+//! a panic becomes a JS `Error`. All logic lives in `clerk-m2m-core`.
+
+#![deny(clippy::all)]
+
+use clerk_m2m_core::detect;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+/// True iff `token` has the JWT shape `xxx.yyy.zzz` in the base64url alphabet (no padding, no whitespace).
+#[napi(catch_unwind)]
+pub fn is_jwt_format(token: String) -> bool {
+    detect::is_jwt_format(&token)
+}
+
+/// True iff `token` is a decodable JWT whose header `typ` is `at+jwt` or `application/at+jwt`.
+#[napi(catch_unwind, js_name = "isOAuthJwt")]
+pub fn is_oauth_jwt(token: String) -> bool {
+    detect::is_oauth_jwt(&token)
+}
+
+/// True iff `token` is a decodable JWT whose `sub` is a string starting with `mch_`.
+#[napi(catch_unwind, js_name = "isM2MJwt")]
+pub fn is_m2m_jwt(token: String) -> bool {
+    detect::is_m2m_jwt(&token)
+}
+
+/// `isOAuthJwt(token) || isM2MJwt(token)`, decoding once.
+#[napi(catch_unwind)]
+pub fn is_machine_jwt(token: String) -> bool {
+    detect::is_machine_jwt(&token)
+}
+
+/// True iff `token` starts with `mt_`, `oat_` or `ak_`.
+#[napi(catch_unwind)]
+pub fn is_machine_token_by_prefix(token: String) -> bool {
+    detect::is_machine_token_by_prefix(&token)
+}
+
+/// True iff `token` is a machine token by prefix, or an OAuth or M2M JWT.
+#[napi(catch_unwind)]
+pub fn is_machine_token(token: String) -> bool {
+    detect::is_machine_token(&token)
+}
+
+/// The machine token type of `token`; throws `Error('Unknown machine token type')` otherwise.
+#[napi(catch_unwind, ts_return_type = "'m2m_token' | 'oauth_token' | 'api_key'")]
+pub fn get_machine_token_type(token: String) -> Result<&'static str> {
+    detect::get_machine_token_type(&token)
+        .map(|t| t.as_str())
+        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+}
+
+/// True iff `type` is exactly `api_key`, `m2m_token` or `oauth_token`.
+#[napi(catch_unwind, ts_args_type = "type: string", ts_return_type = "type is 'api_key' | 'm2m_token' | 'oauth_token'")]
+pub fn is_machine_token_type(r#type: String) -> bool {
+    detect::is_machine_token_type(&r#type)
+}
+
+/// `isTokenTypeAccepted(tokenType, acceptsToken)`: `'any'` accepts every type; an array is a plain list.
+#[napi(
+    catch_unwind,
+    ts_args_type = "tokenType: 'session_token' | 'api_key' | 'm2m_token' | 'oauth_token' | null | undefined, acceptsToken: 'any' | 'session_token' | 'api_key' | 'm2m_token' | 'oauth_token' | Array<'session_token' | 'api_key' | 'm2m_token' | 'oauth_token'>"
+)]
+pub fn is_token_type_accepted(token_type: Option<String>, accepts_token: Either<String, Vec<String>>) -> bool {
+    let accepts = match &accepts_token {
+        Either::A(one) if one == "any" => detect::AcceptsToken::Any,
+        Either::A(one) => detect::AcceptsToken::One(one),
+        Either::B(list) => detect::AcceptsToken::List(list.iter().map(String::as_str).collect()),
+    };
+    detect::is_token_type_accepted(token_type.as_deref(), &accepts)
+}
+
+/// Internal: proves in tests that a Rust panic becomes a JS error instead of aborting Node.
+/// Inert unless `CLERK_M2M_NATIVE_PANIC_PROBE=1` is set in the environment.
+#[napi(catch_unwind, js_name = "__panicProbeSync")]
+pub fn panic_probe_sync() -> Result<()> {
+    if std::env::var("CLERK_M2M_NATIVE_PANIC_PROBE").as_deref() == Ok("1") {
+        panic!("panic probe (sync)");
+    }
+    Err(Error::new(Status::GenericFailure, "panic probe disabled"))
+}
+
+/// Internal: the async counterpart of [`panic_probe_sync`].
+#[napi(js_name = "__panicProbeAsync")]
+pub async fn panic_probe_async() -> Result<()> {
+    if std::env::var("CLERK_M2M_NATIVE_PANIC_PROBE").as_deref() == Ok("1") {
+        panic!("panic probe (async)");
+    }
+    Err(Error::new(Status::GenericFailure, "panic probe disabled"))
+}
