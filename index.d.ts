@@ -9,6 +9,18 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A verifier bound to one option set: parsed keys, JWKS scope and HTTP pool live here.
+ * Outcomes cross the boundary as one compact JSON string; `lib/verify.js` builds the objects.
+ */
+export declare class NativeVerifier {
+  constructor(options: NativeVerifyOptions)
+  /** Settles on the calling thread whatever needs no network; `null` means "call `verifyRemote`". */
+  verifyLocal(token: string, m2MOnly: boolean): string | null
+  /** The full verification, network included, on the async runtime. */
+  verifyRemote(token: string, m2MOnly: boolean): Promise<string>
+}
+
 /** Internal: the async counterpart of [`panic_probe_sync`]. */
 export declare function __panicProbeAsync(): Promise<void>
 
@@ -44,3 +56,17 @@ export declare function isOAuthJwt(token: string): boolean
 
 /** `isTokenTypeAccepted(tokenType, acceptsToken)`: `'any'` accepts every type; an array is a plain list. */
 export declare function isTokenTypeAccepted(tokenType: 'session_token' | 'api_key' | 'm2m_token' | 'oauth_token' | null | undefined, acceptsToken: 'any' | 'session_token' | 'api_key' | 'm2m_token' | 'oauth_token' | Array<'session_token' | 'api_key' | 'm2m_token' | 'oauth_token'>): boolean
+
+/** Options of a [`NativeVerifier`], already type-checked by the JS layer (`lib/verify.js`). */
+export interface NativeVerifyOptions {
+  secretKey?: string
+  machineSecretKey?: string
+  jwtKey?: string
+  apiUrl?: string
+  apiVersion?: string
+  clockSkewInMs?: number
+  skipJwksCache?: boolean
+  audience?: Array<string>
+  timeoutMs?: number
+  maxTokenBytes?: number
+}

@@ -1,7 +1,22 @@
 'use strict'
 // Public entry point (CommonJS). The ESM entry (index.mjs) re-exports this.
 
+const { verifyMachineAuthToken, verifyM2MToken } = require('./verify.js')
+const errors = require('./errors.js')
+const { M2MToken, IdPOAuthAccessToken, APIKey } = require('./resources.js')
+
 module.exports = {
   ...require('./constants.js'),
   ...require('./detect.js'),
+  verifyMachineAuthToken,
+  verifyM2MToken,
+  MachineTokenVerificationError: errors.MachineTokenVerificationError,
+  MachineTokenVerificationErrorCode: errors.MachineTokenVerificationErrorCode,
+  TokenVerificationErrorAction: errors.TokenVerificationErrorAction,
+  ClerkAPIResponseError: errors.ClerkAPIResponseError,
+  isClerkAPIResponseError: errors.isClerkAPIResponseError,
+  InvalidOptionsError: errors.InvalidOptionsError,
+  M2MToken,
+  IdPOAuthAccessToken,
+  APIKey,
 }

@@ -6,7 +6,10 @@
 #![deny(clippy::all)]
 
 use clerk_m2m_core::detect;
+use clerk_m2m_core::options::{RawOptions, VerifyOptions};
+use clerk_m2m_core::verify::{Mode, Verifier};
 use napi::bindgen_prelude::*;
+use std::sync::Arc;
 use napi_derive::napi;
 
 /// True iff `token` has the JWT shape `xxx.yyy.zzz` in the base64url alphabet (no padding, no whitespace).
@@ -90,4 +93,73 @@ pub async fn panic_probe_async() -> Result<()> {
         panic!("panic probe (async)");
     }
     Err(Error::new(Status::GenericFailure, "panic probe disabled"))
+}
+
+/// Options of a [`NativeVerifier`], already type-checked by the JS layer (`lib/verify.js`).
+#[napi(object)]
+pub struct NativeVerifyOptions {
+    pub secret_key: Option<String>,
+    pub machine_secret_key: Option<String>,
+    pub jwt_key: Option<String>,
+    pub api_url: Option<String>,
+    pub api_version: Option<String>,
+    pub clock_skew_in_ms: Option<f64>,
+    pub skip_jwks_cache: Option<bool>,
+    pub audience: Option<Vec<String>>,
+    pub timeout_ms: Option<f64>,
+    pub max_token_bytes: Option<f64>,
+}
+
+impl From<NativeVerifyOptions> for RawOptions {
+    fn from(o: NativeVerifyOptions) -> Self {
+        RawOptions {
+            secret_key: o.secret_key,
+            machine_secret_key: o.machine_secret_key,
+            jwt_key: o.jwt_key,
+            api_url: o.api_url,
+            api_version: o.api_version,
+            clock_skew_in_ms: o.clock_skew_in_ms,
+            skip_jwks_cache: o.skip_jwks_cache.unwrap_or(false),
+            audience: o.audience.unwrap_or_default(),
+            timeout_ms: o.timeout_ms,
+            max_token_bytes: o.max_token_bytes,
+        }
+    }
+}
+
+fn mode(m2m_only: bool) -> Mode {
+    if m2m_only {
+        Mode::M2MOnly
+    } else {
+        Mode::MachineAuth
+    }
+}
+
+/// A verifier bound to one option set: parsed keys, JWKS scope and HTTP pool live here.
+/// Outcomes cross the boundary as one compact JSON string; `lib/verify.js` builds the objects.
+#[napi]
+pub struct NativeVerifier {
+    inner: Arc<Verifier>,
+}
+
+#[napi]
+impl NativeVerifier {
+    #[napi(constructor, catch_unwind)]
+    pub fn new(options: NativeVerifyOptions) -> Result<Self> {
+        let options = VerifyOptions::from_raw(options.into()).map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
+        Ok(NativeVerifier { inner: Arc::new(Verifier::new(options)) })
+    }
+
+    /// Settles on the calling thread whatever needs no network; `null` means "call `verifyRemote`".
+    #[napi(catch_unwind)]
+    pub fn verify_local(&self, token: String, m2m_only: bool) -> Option<String> {
+        self.inner.verify_local(&token, mode(m2m_only)).map(|o| o.to_json_string())
+    }
+
+    /// The full verification, network included, on the async runtime.
+    #[napi]
+    pub async fn verify_remote(&self, token: String, m2m_only: bool) -> String {
+        let verifier = Arc::clone(&self.inner);
+        verifier.verify(&token, mode(m2m_only)).await.to_json_string()
+    }
 }

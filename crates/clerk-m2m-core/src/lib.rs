@@ -11,15 +11,26 @@
 //! JavaScript quirk (loose base64url, `TextDecoder`, `JSON.parse`, `Date`),
 //! the module that reproduces it says so.
 
+pub mod bapi;
 pub mod base64url;
+pub mod claims;
 pub mod clock;
 pub mod constants;
 pub mod decode;
 pub mod detect;
 pub mod errors;
+pub mod http;
 pub mod json;
+pub mod jwt;
+pub mod jwks;
+pub mod jsfmt;
+pub mod keys;
+pub mod m2m;
+pub mod options;
 pub mod redact;
+pub mod resources;
 pub mod secret;
+pub mod verify;
 
 pub use constants::TokenType;
 pub use decode::{decode, decode_with_limit, DecodeError, DecodedJwt, DEFAULT_MAX_TOKEN_BYTES};
