@@ -9,6 +9,20 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** `client.m2m` of `@clerk/backend`, without the JWT path of `verify` (done in JS with the verifier). */
+export declare class NativeM2MClient {
+  /** Validates the options (`apiUrl` https except loopback, no credentials; `timeoutMs` 1..=120000). */
+  constructor(options: NativeM2MClientOptions)
+  /** `POST /m2m_tokens`; `params` is the JSON of `{ machineSecretKey?, secondsUntilExpiration?, claims?, minRemainingTtlSeconds?, tokenFormat? }`. */
+  createToken(params: string): Promise<string>
+  /** `POST /m2m_tokens/{id}/revoke`; `params` is the JSON of `{ m2mTokenId, revocationReason?, machineSecretKey? }`. */
+  revokeToken(params: string): Promise<string>
+  /** `GET /m2m_tokens?…`; `params` is the JSON of `{ subject?, revoked?, expired?, limit?, offset?, machineSecretKey? }`. */
+  list(params: string): Promise<string>
+  /** `POST /m2m_tokens/verify` `{"token"}` with the per-call machine key, else the client's keys. */
+  verifyOpaque(token: string, machineSecretKey?: string | undefined | null): Promise<string>
+}
+
 /**
  * A verifier bound to one option set: parsed keys, JWKS scope and HTTP pool live here.
  * Outcomes cross the boundary as one compact JSON string; `lib/verify.js` builds the objects.
@@ -56,6 +70,14 @@ export declare function isOAuthJwt(token: string): boolean
 
 /** `isTokenTypeAccepted(tokenType, acceptsToken)`: `'any'` accepts every type; an array is a plain list. */
 export declare function isTokenTypeAccepted(tokenType: 'session_token' | 'api_key' | 'm2m_token' | 'oauth_token' | null | undefined, acceptsToken: 'any' | 'session_token' | 'api_key' | 'm2m_token' | 'oauth_token' | Array<'session_token' | 'api_key' | 'm2m_token' | 'oauth_token'>): boolean
+
+/** Options of a [`NativeM2MClient`], already type-checked by `lib/m2m.js`. */
+export interface NativeM2MClientOptions {
+  secretKey?: string
+  machineSecretKey?: string
+  apiUrl?: string
+  timeoutMs?: number
+}
 
 /** Options of a [`NativeVerifier`], already type-checked by the JS layer (`lib/verify.js`). */
 export interface NativeVerifyOptions {

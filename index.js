@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeM2MClient = nativeBinding.NativeM2MClient
 module.exports.NativeVerifier = nativeBinding.NativeVerifier
 module.exports.__panicProbeAsync = nativeBinding.__panicProbeAsync
 module.exports.__panicProbeSync = nativeBinding.__panicProbeSync

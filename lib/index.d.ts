@@ -31,3 +31,7 @@ export declare const TokenType: {
 }
 export type TokenType = (typeof TokenType)[keyof typeof TokenType]
 export type MachineTokenType = 'api_key' | 'm2m_token' | 'oauth_token'
+
+export { createM2MClient } from './m2m'
+export type { M2MClient } from './m2m'
+export type { M2MClientOptions, CreateM2MTokenParams, RevokeM2MTokenParams, ListM2MTokensParams, VerifyM2MTokenParams, PaginatedM2MTokens } from './m2m'

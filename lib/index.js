@@ -4,12 +4,14 @@
 const { verifyMachineAuthToken, verifyM2MToken } = require('./verify.js')
 const errors = require('./errors.js')
 const { M2MToken, IdPOAuthAccessToken, APIKey } = require('./resources.js')
+const { createM2MClient } = require('./m2m.js')
 
 module.exports = {
   ...require('./constants.js'),
   ...require('./detect.js'),
   verifyMachineAuthToken,
   verifyM2MToken,
+  createM2MClient,
   MachineTokenVerificationError: errors.MachineTokenVerificationError,
   MachineTokenVerificationErrorCode: errors.MachineTokenVerificationErrorCode,
   TokenVerificationErrorAction: errors.TokenVerificationErrorAction,

@@ -20,6 +20,7 @@ export const {
   getMachineTokenType,
   isMachineTokenType,
   isTokenTypeAccepted,
+  createM2MClient,
 } = cjs
 
 export default cjs

@@ -5,6 +5,8 @@
 
 #![deny(clippy::all)]
 
+mod m2m_client;
+
 use clerk_m2m_core::detect;
 use clerk_m2m_core::options::{RawOptions, VerifyOptions};
 use clerk_m2m_core::verify::{Mode, Verifier};

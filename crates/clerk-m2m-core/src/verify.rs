@@ -310,3 +310,183 @@ fn revoked_or_expired(data: &Value, token_type: TokenType) -> Option<String> {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base64url::encode;
+    use crate::clock::FixedClock;
+    use crate::keys::test_keys::{key_a, key_b};
+    use crate::keys::JwtAlgorithm;
+    use crate::options::RawOptions;
+
+    const NOW_S: f64 = 1_700_000_000.0;
+
+    fn signed(header: &Value, payload: &Value) -> String {
+        let input = format!("{}.{}", encode(header.to_string().as_bytes()), encode(payload.to_string().as_bytes()));
+        let sig = key_a().sign(JwtAlgorithm::RS256, input.as_bytes());
+        format!("{input}.{}", encode(&sig))
+    }
+
+    fn m2m_token(extra: Value) -> String {
+        let mut p = json!({"sub": "mch_1", "jti": "mt_1", "scopes": "mch_2 mch_3", "iat": NOW_S - 10.0, "exp": NOW_S + 60.0});
+        if let (Some(p), Some(extra)) = (p.as_object_mut(), extra.as_object()) {
+            for (k, v) in extra {
+                p.insert(k.clone(), v.clone());
+            }
+        }
+        signed(&json!({"alg": "RS256", "typ": "JWT", "kid": "ins_a", "cat": JWT_CATEGORY_M2M_TOKEN}), &p)
+    }
+
+    fn verifier(raw: RawOptions) -> Verifier {
+        let options = VerifyOptions::from_raw(raw).unwrap();
+        Verifier::with_clock(options, Arc::new(FixedClock(NOW_S * 1000.0)))
+    }
+
+    fn pem_verifier() -> Verifier {
+        verifier(RawOptions { jwt_key: Some(key_a().spki_pem()), ..RawOptions::default() })
+    }
+
+    fn code(o: &Outcome) -> (TokenType, &'static str, String) {
+        match o {
+            Outcome::Rejected { token_type, error } => (*token_type, error.code.as_str(), error.message.clone()),
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_valid_m2m_jwt_verifies_locally_with_a_pem() {
+        let v = pem_verifier();
+        let out = v.verify_local(&m2m_token(json!({})), Mode::MachineAuth).expect("PEM is networkless");
+        let Outcome::Verified { token_type, data: VerifiedData::M2MJwt(t) } = &out else { panic!("{out:?}") };
+        assert_eq!(*token_type, TokenType::M2MToken);
+        let j = t.to_json();
+        assert_eq!(j["subject"], "mch_1");
+        assert_eq!(j["scopes"], json!(["mch_2", "mch_3"]));
+        assert_eq!(j["expiration"].as_f64(), Some((NOW_S + 60.0) * 1000.0));
+        let wire: Value = serde_json::from_str(&out.to_json_string()).unwrap();
+        assert_eq!(wire["kind"], "m2m");
+        assert_eq!(wire["tokenType"], "m2m_token");
+    }
+
+    #[tokio::test]
+    async fn local_and_full_paths_agree_whenever_local_answers() {
+        let v = pem_verifier();
+        let other = {
+            let input = format!("{}.{}", encode(br#"{"alg":"RS256","typ":"JWT"}"#), encode(br#"{"sub":"mch_1","exp":1}"#));
+            format!("{input}.{}", encode(&key_b().sign(JwtAlgorithm::RS256, input.as_bytes())))
+        };
+        let tokens = [
+            m2m_token(json!({})),
+            m2m_token(json!({"exp": NOW_S - 100.0})),
+            m2m_token(json!({"scopes": 5})),
+            other,
+            "abc.def.ghi".to_owned(),
+            "xx_1".to_owned(),
+            signed(&json!({"alg": "RS256", "typ": "at+jwt"}), &json!({"sub": "user_1", "exp": NOW_S + 5.0})),
+            signed(&json!({"alg": "RS256", "typ": "JWT"}), &json!({"sub": "user_1"})),
+        ];
+        for t in &tokens {
+            for mode in [Mode::MachineAuth, Mode::M2MOnly] {
+                let local = v.verify_local(t, mode).expect("no network needed with a PEM");
+                // Compared as the JS layer sees them (NaN timestamps are not `==` to themselves).
+                assert_eq!(local.to_json_string(), v.verify(t, mode).await.to_json_string(), "{t} {mode:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn routing_follows_the_reference() {
+        let v = pem_verifier();
+        assert_eq!(v.verify_local("xx_abc", Mode::MachineAuth), Some(Outcome::Unroutable));
+        assert_eq!(v.verify_local("", Mode::MachineAuth), Some(Outcome::Unroutable));
+        assert_eq!(v.verify_local("mt_abc", Mode::MachineAuth), None, "opaque needs the network");
+        assert_eq!(v.verify_local("oat_abc", Mode::MachineAuth), None);
+        assert_eq!(v.verify_local("ak_abc", Mode::MachineAuth), None);
+        // JWT shape wins over the mt_ prefix.
+        let (tt, c, m) = code(&v.verify_local("mt_a.b.c", Mode::MachineAuth).unwrap());
+        assert_eq!((tt, c), (TokenType::M2MToken, "token-invalid"));
+        assert_eq!(m, "Invalid JWT form. The header, payload, or signature could not be decoded.");
+        // A non-M2M, non-OAuth JWT is an oauth_token failure naming its typ.
+        let t = signed(&json!({"alg": "RS256", "typ": "JWT"}), &json!({"sub": "user_1"}));
+        let (tt, c, m) = code(&v.verify_local(&t, Mode::MachineAuth).unwrap());
+        assert_eq!((tt, c), (TokenType::OAuthToken, "token-verification-failed"));
+        assert_eq!(m, "Invalid JWT type: JWT. Expected one of: at+jwt, application/at+jwt for OAuth, or sub starting with 'mch_' for M2M");
+        let t = signed(&json!({"alg": "RS256"}), &json!({}));
+        assert!(code(&v.verify_local(&t, Mode::MachineAuth).unwrap()).2.starts_with("Invalid JWT type: missing."));
+        let t = signed(&json!({"alg": "RS256", "typ": "a\nb"}), &json!({}));
+        assert!(code(&v.verify_local(&t, Mode::MachineAuth).unwrap()).2.starts_with("Invalid JWT type: a\\nb."));
+    }
+
+    #[test]
+    fn null_payload_and_header_are_errors_not_crashes() {
+        let v = pem_verifier();
+        let t = signed(&json!({"alg": "RS256"}), &Value::Null);
+        assert_eq!(code(&v.verify_local(&t, Mode::MachineAuth).unwrap()).0, TokenType::OAuthToken);
+        let t = signed(&Value::Null, &json!({"sub": "mch_1", "exp": NOW_S + 10.0}));
+        let (tt, c, m) = code(&v.verify_local(&t, Mode::MachineAuth).unwrap());
+        assert_eq!((tt, c), (TokenType::M2MToken, "token-verification-failed"));
+        assert!(m.starts_with("Invalid JWT algorithm undefined."), "{m}");
+    }
+
+    #[test]
+    fn m2m_only_rejects_everything_else_without_network() {
+        let v = pem_verifier();
+        for t in ["oat_abc", "ak_abc", "xx_abc", ""] {
+            let (tt, c, m) = code(&v.verify_local(t, Mode::M2MOnly).unwrap());
+            assert_eq!((tt, c), (TokenType::M2MToken, "token-invalid"), "{t}");
+            assert_eq!(m, NOT_AN_M2M_TOKEN);
+        }
+        let oauth = signed(&json!({"alg": "RS256", "typ": "at+jwt"}), &json!({"sub": "user_1"}));
+        assert_eq!(code(&v.verify_local(&oauth, Mode::M2MOnly).unwrap()).1, "token-invalid");
+        assert_eq!(v.verify_local("mt_abc", Mode::M2MOnly), None);
+    }
+
+    #[test]
+    fn category_is_checked_before_any_key_work() {
+        // No key at all: the category error still comes first.
+        let v = verifier(RawOptions::default());
+        let t = signed(&json!({"alg": "RS256", "cat": JWT_CATEGORY_SESSION_TOKEN}), &json!({"sub": "mch_1"}));
+        let (_, c, m) = code(&v.verify_local(&t, Mode::MachineAuth).unwrap());
+        assert_eq!((c, m.as_str()), ("token-invalid", "Invalid M2M JWT category."));
+        let t = m2m_token(json!({}));
+        let Some(Outcome::Rejected { error, .. }) = v.verify_local(&t, Mode::MachineAuth) else { panic!() };
+        assert_eq!(error.message, "Failed to resolve JWK during verification.");
+        assert_eq!(error.action.as_deref(), Some("Set the CLERK_JWT_KEY environment variable."));
+    }
+
+    #[test]
+    fn size_ceiling_applies_to_jwts_and_opaque_tokens() {
+        let v = verifier(RawOptions { jwt_key: Some(key_a().spki_pem()), max_token_bytes: Some(1024.0), ..RawOptions::default() });
+        let big = m2m_token(json!({"pad": "a".repeat(2000)}));
+        let (_, c, m) = code(&v.verify_local(&big, Mode::MachineAuth).unwrap());
+        assert_eq!(c, "token-invalid");
+        assert!(m.contains("larger than 1024 bytes"), "{m}");
+        let opaque = format!("mt_{}", "a".repeat(2000));
+        let (tt, c, _) = code(&v.verify_local(&opaque, Mode::MachineAuth).unwrap());
+        assert_eq!((tt, c), (TokenType::M2MToken, "token-invalid"));
+        let ok = m2m_token(json!({}));
+        assert!(matches!(v.verify_local(&ok, Mode::MachineAuth), Some(Outcome::Verified { .. })));
+    }
+
+    #[test]
+    fn jwks_mode_without_a_warm_cache_needs_the_network() {
+        let v = verifier(RawOptions { secret_key: Some("sk_test_verify_rs_unit".into()), api_url: Some("http://127.0.0.1:9".into()), ..RawOptions::default() });
+        assert_eq!(v.verify_local(&m2m_token(json!({})), Mode::MachineAuth), None);
+    }
+
+    #[test]
+    fn revoked_or_expired_answers_are_named() {
+        assert_eq!(revoked_or_expired(&json!({"revoked": true}), TokenType::M2MToken).as_deref(), Some("Machine token has been revoked."));
+        assert_eq!(revoked_or_expired(&json!({"expired": true}), TokenType::ApiKey).as_deref(), Some("API key has expired."));
+        assert_eq!(revoked_or_expired(&json!({"revoked": "true", "expired": false}), TokenType::OAuthToken), None);
+    }
+
+    #[test]
+    fn unroutable_and_rejections_serialise_for_js() {
+        assert_eq!(Outcome::Unroutable.to_json_string(), r#"{"throw":"Unknown machine token type"}"#);
+        let o = Outcome::Rejected { token_type: TokenType::M2MToken, error: MachineTokenVerificationError::new(MachineErrorCode::TokenInvalid, "x").with_status(Some(404)) };
+        let v: Value = serde_json::from_str(&o.to_json_string()).unwrap();
+        assert_eq!(v, json!({"tokenType": "m2m_token", "error": {"code": "token-invalid", "message": "x", "status": 404, "action": null}}));
+    }
+}

@@ -1,0 +1,646 @@
+//! Starting, controlling and stopping an emulator: the [`Emulator`] builder, the
+//! [`EmulatorHandle`] tests hold, and the shared state the HTTP routes and the admin API use.
+
+use crate::clock::EmulatorClock;
+use crate::conn::{ConnHandle, ConnRegistry, EmulatorListener};
+use crate::counters::Counters;
+use crate::faults::{FaultRule, FaultTable, Route};
+use crate::ids;
+use crate::keys::{KeyError, SigningKey};
+use crate::reqlog::{RecordedRequest, RequestLog};
+use crate::state::seeded::{ApiKeySeed, OAuthTokenSeed, SeededToken};
+use crate::state::{EmulatorState, Instance, InstanceInfo, KeyInfo, Limits, MachineInfo};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Most instances one emulator will host.
+pub const MAX_INSTANCES: usize = 64;
+/// Default size of the recent-requests log.
+pub const DEFAULT_REQUEST_LOG_CAPACITY: usize = 200;
+/// How long shutdown waits for in-flight requests before killing connections, and again after.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
+/// Everything that can go wrong starting or controlling an emulator. Never contains a secret.
+#[derive(Debug)]
+pub enum EmulatorError {
+    /// The builder configuration is inconsistent (message says what).
+    InvalidConfig(String),
+    /// Binding the listening socket failed.
+    Bind(std::io::Error),
+    /// RSA key generation or encoding failed.
+    Key(KeyError),
+    /// No instance with that index.
+    UnknownInstance(usize),
+    /// The operation was refused (duplicate kid, unknown kid, bad seed, bad fault…).
+    Rejected(String),
+}
+
+impl fmt::Display for EmulatorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EmulatorError::InvalidConfig(m) => write!(f, "invalid emulator configuration: {m}"),
+            EmulatorError::Bind(e) => write!(f, "could not bind 127.0.0.1: {e}"),
+            EmulatorError::Key(e) => write!(f, "{e}"),
+            EmulatorError::UnknownInstance(i) => write!(f, "no instance with index {i}"),
+            EmulatorError::Rejected(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for EmulatorError {}
+
+impl From<KeyError> for EmulatorError {
+    fn from(e: KeyError) -> EmulatorError {
+        EmulatorError::Key(e)
+    }
+}
+
+/// A machine to create at start-up. Scopes name other machines of the same instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineConfig {
+    pub name: String,
+    /// Names of the machines this one may call (its tokens' scopes).
+    pub scoped_to: Vec<String>,
+    /// Seconds; default 3600.
+    pub default_token_ttl: Option<u64>,
+}
+
+impl MachineConfig {
+    pub fn new(name: impl Into<String>) -> MachineConfig {
+        MachineConfig { name: name.into(), scoped_to: Vec::new(), default_token_ttl: None }
+    }
+
+    pub fn scoped_to(mut self, names: &[&str]) -> MachineConfig {
+        self.scoped_to = names.iter().map(|s| (*s).to_owned()).collect();
+        self
+    }
+
+    pub fn default_token_ttl(mut self, seconds: u64) -> MachineConfig {
+        self.default_token_ttl = Some(seconds);
+        self
+    }
+}
+
+/// An instance to create at start-up. Unset fields are generated (`ins_…`, `sk_test_…`; the
+/// kid defaults to the instance id, as Clerk's does).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct InstanceConfig {
+    pub id: Option<String>,
+    pub secret_key: Option<String>,
+    /// Kid of the first signing key. Two instances may share a kid (per-instance JWKS tests).
+    pub kid: Option<String>,
+    /// `iss` of minted JWTs; default `{url}/instances/{id}`.
+    pub issuer: Option<String>,
+    pub machines: Vec<MachineConfig>,
+    /// Verify endpoints answer 404 (instead of 200 with flags) for revoked/expired tokens.
+    pub reject_inactive_tokens: bool,
+}
+
+impl fmt::Debug for InstanceConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InstanceConfig")
+            .field("id", &self.id)
+            .field("secret_key", &self.secret_key.as_deref().map(ids::redact))
+            .field("kid", &self.kid)
+            .field("machines", &self.machines)
+            .field("reject_inactive_tokens", &self.reject_inactive_tokens)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InstanceConfig {
+    pub fn new() -> InstanceConfig {
+        InstanceConfig::default()
+    }
+
+    /// `trpc`, `webhook` (scoped to trpc) and `worker` (scoped to trpc): the binary's defaults.
+    pub fn with_default_machines() -> InstanceConfig {
+        InstanceConfig::new().machine("trpc", &[]).machine("webhook", &["trpc"]).machine("worker", &["trpc"])
+    }
+
+    pub fn id(mut self, id: impl Into<String>) -> InstanceConfig {
+        self.id = Some(id.into());
+        self
+    }
+
+    pub fn secret_key(mut self, key: impl Into<String>) -> InstanceConfig {
+        self.secret_key = Some(key.into());
+        self
+    }
+
+    pub fn kid(mut self, kid: impl Into<String>) -> InstanceConfig {
+        self.kid = Some(kid.into());
+        self
+    }
+
+    pub fn issuer(mut self, issuer: impl Into<String>) -> InstanceConfig {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Adds a machine `name` allowed to call the machines named in `scoped_to`.
+    pub fn machine(mut self, name: &str, scoped_to: &[&str]) -> InstanceConfig {
+        self.machines.push(MachineConfig::new(name).scoped_to(scoped_to));
+        self
+    }
+
+    pub fn machine_config(mut self, machine: MachineConfig) -> InstanceConfig {
+        self.machines.push(machine);
+        self
+    }
+
+    pub fn reject_inactive_tokens(mut self, reject: bool) -> InstanceConfig {
+        self.reject_inactive_tokens = reject;
+        self
+    }
+}
+
+/// Entry point: `Emulator::builder().start().await`.
+#[derive(Debug)]
+pub struct Emulator;
+
+impl Emulator {
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder { port: 0, instances: Vec::new(), limits: Limits::default(), request_log_capacity: DEFAULT_REQUEST_LOG_CAPACITY }
+    }
+}
+
+/// Configures instances, port and capacities. With no instance configured, one instance with
+/// the default machines (`trpc`, `webhook`, `worker`) is created.
+#[derive(Debug)]
+pub struct EmulatorBuilder {
+    port: u16,
+    instances: Vec<InstanceConfig>,
+    limits: Limits,
+    request_log_capacity: usize,
+}
+
+impl EmulatorBuilder {
+    /// Port on 127.0.0.1 (0 = any free port, the default).
+    pub fn port(mut self, port: u16) -> EmulatorBuilder {
+        self.port = port;
+        self
+    }
+
+    pub fn instance(mut self, instance: InstanceConfig) -> EmulatorBuilder {
+        self.instances.push(instance);
+        self
+    }
+
+    pub fn limits(mut self, limits: Limits) -> EmulatorBuilder {
+        self.limits = limits;
+        self
+    }
+
+    pub fn request_log_capacity(mut self, capacity: usize) -> EmulatorBuilder {
+        self.request_log_capacity = capacity;
+        self
+    }
+
+    /// Generates keys, binds 127.0.0.1 and starts serving in the background.
+    pub async fn start(self) -> Result<EmulatorHandle, EmulatorError> {
+        let configs = if self.instances.is_empty() { vec![InstanceConfig::with_default_machines()] } else { self.instances };
+        validate(&configs)?;
+        let prepared: Vec<(InstanceConfig, String)> = configs
+            .into_iter()
+            .map(|c| {
+                let id = c.id.clone().unwrap_or_else(|| ids::id("ins_"));
+                (c, id)
+            })
+            .collect();
+        let kids: Vec<String> = prepared.iter().map(|(c, id)| c.kid.clone().unwrap_or_else(|| id.clone())).collect();
+        let keys = tokio::task::spawn_blocking(move || kids.into_iter().map(SigningKey::generate).collect::<Result<Vec<_>, _>>())
+            .await
+            .map_err(|_| EmulatorError::Key(KeyError::Generate))??;
+
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.map_err(EmulatorError::Bind)?;
+        let addr = listener.local_addr().map_err(EmulatorError::Bind)?;
+        let url = format!("http://{addr}");
+
+        let clock = EmulatorClock::default();
+        let now = clock.now_ms();
+        let mut state = EmulatorState { instances: Vec::new(), limits: self.limits };
+        for ((config, id), key) in prepared.into_iter().zip(keys) {
+            let issuer = config.issuer.clone().unwrap_or_else(|| format!("{url}/instances/{id}"));
+            let secret = config.secret_key.clone().unwrap_or_else(|| ids::secret("sk_test_"));
+            let mut instance = Instance::new(id, secret, issuer, vec![key], &state.limits);
+            instance.reject_inactive_tokens = config.reject_inactive_tokens;
+            create_configured_machines(&mut instance, &config.machines, now, &state.limits)?;
+            state.instances.push(instance);
+        }
+
+        let (shutdown, _) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            clock,
+            faults: FaultTable::default(),
+            counters: Counters::default(),
+            log: RequestLog::new(self.request_log_capacity),
+            conns: Arc::new(ConnRegistry::default()),
+            shutdown,
+            url,
+        });
+        let router = crate::routes::router(shared.clone());
+        let mut stop = shared.shutdown.subscribe();
+        let server = axum::serve(EmulatorListener::new(listener, shared.conns.clone()), router.into_make_service_with_connect_info::<ConnHandle>())
+            .with_graceful_shutdown(async move {
+                // An Err means the sender is gone, which also means shutdown.
+                let _ = stop.wait_for(|stopping| *stopping).await;
+            });
+        let task = tokio::spawn(async move {
+            let _ = server.await;
+        });
+        Ok(EmulatorHandle { shared, addr, task: Some(task) })
+    }
+}
+
+/// Checks ids, keys and machine names before any key is generated.
+fn validate(configs: &[InstanceConfig]) -> Result<(), EmulatorError> {
+    let bad = |m: String| Err(EmulatorError::InvalidConfig(m));
+    if configs.len() > MAX_INSTANCES {
+        return bad(format!("at most {MAX_INSTANCES} instances"));
+    }
+    for (i, c) in configs.iter().enumerate() {
+        for (field, value) in [("id", &c.id), ("secret_key", &c.secret_key), ("kid", &c.kid)] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return bad(format!("instance {i}: {field} must not be empty"));
+            }
+        }
+        for other in configs.iter().skip(i + 1) {
+            if c.id.is_some() && c.id == other.id {
+                return bad(format!("instance {i}: duplicate id"));
+            }
+            if c.secret_key.is_some() && c.secret_key == other.secret_key {
+                return bad(format!("instance {i}: duplicate secret key"));
+            }
+        }
+        for (j, m) in c.machines.iter().enumerate() {
+            if c.machines.iter().skip(j + 1).any(|o| o.name == m.name) {
+                return bad(format!("instance {i}: duplicate machine name {:?}", m.name));
+            }
+            if let Some(unknown) = m.scoped_to.iter().find(|s| !c.machines.iter().any(|o| &o.name == *s)) {
+                return bad(format!("instance {i}: machine {:?} is scoped to unknown machine {unknown:?}", m.name));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Creates all machines first, then resolves scopes by name (so order does not matter).
+fn create_configured_machines(instance: &mut Instance, machines: &[MachineConfig], now: i64, limits: &Limits) -> Result<(), EmulatorError> {
+    for m in machines {
+        instance
+            .create_machine(&m.name, &[], m.default_token_ttl.map(|t| t as f64), now, limits)
+            .map_err(|e| EmulatorError::InvalidConfig(format!("machine {:?}: {}", m.name, e.long_message)))?;
+    }
+    for m in machines {
+        let from = instance.machine_by_name(&m.name).map(|x| x.id.clone()).unwrap_or_default();
+        for to_name in &m.scoped_to {
+            let to = instance.machine_by_name(to_name).map(|x| x.id.clone()).unwrap_or_default();
+            instance
+                .add_scope(&from, &to, now, limits)
+                .map_err(|e| EmulatorError::InvalidConfig(format!("machine {:?}: {}", m.name, e.long_message)))?;
+        }
+    }
+    Ok(())
+}
+
+/// State shared by the HTTP routes, the admin API and the handle.
+pub(crate) struct Shared {
+    state: Mutex<EmulatorState>,
+    pub clock: EmulatorClock,
+    pub faults: FaultTable,
+    pub counters: Counters,
+    pub log: RequestLog,
+    pub conns: Arc<ConnRegistry>,
+    pub shutdown: watch::Sender<bool>,
+    pub url: String,
+}
+
+/// The routes' handle on [`Shared`].
+pub(crate) type App = Arc<Shared>;
+
+impl Shared {
+    /// Locks the state. A panic while locked cannot leave it half-updated in a way that matters
+    /// to an emulator, so a poisoned lock is used as is rather than failing every later request.
+    pub fn state(&self) -> MutexGuard<'_, EmulatorState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn shutdown_rx(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    pub fn instance_info(&self, index: usize) -> Option<InstanceInfo> {
+        self.state().instances.get(index).map(|i| i.info(index))
+    }
+
+    /// The start-up line / `GET /__emulator/info` document (camelCase).
+    pub fn info_json(&self) -> Value {
+        let instances: Vec<InstanceInfo> = {
+            let state = self.state();
+            state.instances.iter().enumerate().map(|(i, inst)| inst.info(i)).collect()
+        };
+        let machines = instances.first().map(|i| i.machines.clone()).unwrap_or_default();
+        json!({ "url": self.url, "instances": instances, "machines": machines, "clockOffsetMs": self.clock.offset_ms() })
+    }
+
+    fn with_instance<T>(&self, index: usize, f: impl FnOnce(&mut Instance, &Limits, i64) -> Result<T, EmulatorError>) -> Result<T, EmulatorError> {
+        let now = self.clock.now_ms();
+        let mut state = self.state();
+        let EmulatorState { instances, limits } = &mut *state;
+        let instance = instances.get_mut(index).ok_or(EmulatorError::UnknownInstance(index))?;
+        f(instance, limits, now)
+    }
+
+    /// Adds a freshly generated key (kid given or random `ins_…`) that becomes the active signer.
+    pub async fn add_signing_key(&self, index: usize, kid: Option<String>) -> Result<KeyInfo, EmulatorError> {
+        if self.instance_info(index).is_none() {
+            return Err(EmulatorError::UnknownInstance(index));
+        }
+        if kid.as_deref().is_some_and(|k| k.trim().is_empty()) {
+            return Err(EmulatorError::Rejected("kid must not be empty".into()));
+        }
+        let kid = kid.unwrap_or_else(|| ids::id("ins_"));
+        let key = tokio::task::spawn_blocking(move || SigningKey::generate(kid)).await.map_err(|_| EmulatorError::Key(KeyError::Generate))??;
+        let info = KeyInfo { kid: key.kid().to_owned(), public_key_pem: key.public_key_pem().to_owned(), jwk: key.jwk() };
+        self.with_instance(index, |inst, limits, _| inst.add_key(key, limits).map_err(EmulatorError::Rejected))?;
+        Ok(info)
+    }
+
+    /// Installs a caller-held RSA private key (PEM) under `kid` as the active signer, replacing a
+    /// live key with the same kid.
+    pub fn import_signing_key(&self, index: usize, kid: &str, private_key_pem: &str) -> Result<KeyInfo, EmulatorError> {
+        if kid.trim().is_empty() {
+            return Err(EmulatorError::Rejected("kid must not be empty".into()));
+        }
+        let key = SigningKey::from_private_key_pem(kid, private_key_pem)?;
+        let info = KeyInfo { kid: key.kid().to_owned(), public_key_pem: key.public_key_pem().to_owned(), jwk: key.jwk() };
+        self.with_instance(index, |inst, limits, _| inst.import_key(key, limits).map_err(EmulatorError::Rejected))?;
+        Ok(info)
+    }
+
+    pub fn retire_key(&self, index: usize, kid: &str) -> Result<(), EmulatorError> {
+        self.with_instance(index, |inst, _, _| if inst.retire_key(kid) { Ok(()) } else { Err(EmulatorError::Rejected(format!("instance {index} has no live key {kid:?}"))) })
+    }
+
+    pub fn create_machine(&self, index: usize, m: &MachineConfig) -> Result<MachineInfo, EmulatorError> {
+        self.with_instance(index, |inst, limits, now| {
+            let mut scopes = Vec::new();
+            for name in &m.scoped_to {
+                let id = inst.machine_by_name(name).map(|x| x.id.clone()).ok_or_else(|| EmulatorError::Rejected(format!("no machine named {name:?}")))?;
+                scopes.push(id);
+            }
+            let json = inst.create_machine(&m.name, &scopes, m.default_token_ttl.map(|t| t as f64), now, limits).map_err(|e| EmulatorError::Rejected(e.long_message))?;
+            let id = json.get("id").and_then(Value::as_str).unwrap_or_default();
+            inst.machine(id).map(|mm| inst.machine_info(mm)).ok_or_else(|| EmulatorError::Rejected("machine vanished".into()))
+        })
+    }
+
+    pub fn seed_oauth_token(&self, index: usize, seed: OAuthTokenSeed) -> Result<SeededToken, EmulatorError> {
+        self.with_instance(index, |inst, _, now| inst.seed_oauth_token(seed, now).map_err(EmulatorError::Rejected))
+    }
+
+    pub fn seed_api_key(&self, index: usize, seed: ApiKeySeed) -> Result<SeededToken, EmulatorError> {
+        self.with_instance(index, |inst, _, now| inst.seed_api_key(seed, now).map_err(EmulatorError::Rejected))
+    }
+
+    pub fn set_reject_inactive_tokens(&self, index: usize, reject: bool) -> Result<(), EmulatorError> {
+        self.with_instance(index, |inst, _, _| {
+            inst.reject_inactive_tokens = reject;
+            Ok(())
+        })
+    }
+
+    /// Signs arbitrary header/payload JSON with the instance's active key (RS256 unless the
+    /// header's `alg` says RS384/RS512), for tests that need odd but validly signed tokens.
+    pub fn sign_jwt(&self, index: usize, header: &Value, payload: &Value) -> Result<String, EmulatorError> {
+        self.with_instance(index, |inst, _, _| {
+            let key = inst.active_key().ok_or_else(|| EmulatorError::Rejected("the instance has no signing key".into()))?;
+            Ok(key.sign_jwt(header, payload)?)
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops the server too (without waiting); prefer
+/// [`EmulatorHandle::shutdown`] to wait until the port is closed.
+pub struct EmulatorHandle {
+    shared: App,
+    addr: SocketAddr,
+    task: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for EmulatorHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorHandle").field("url", &self.shared.url).finish_non_exhaustive()
+    }
+}
+
+impl EmulatorHandle {
+    /// Base URL, `http://127.0.0.1:PORT` (pass as `apiUrl`).
+    pub fn url(&self) -> &str {
+        &self.shared.url
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Snapshots of every instance (secret keys, keys, machines).
+    pub fn instances(&self) -> Vec<InstanceInfo> {
+        let state = self.shared.state();
+        state.instances.iter().enumerate().map(|(i, inst)| inst.info(i)).collect()
+    }
+
+    pub fn instance(&self, index: usize) -> Option<InstanceInfo> {
+        self.shared.instance_info(index)
+    }
+
+    /// Secret key of instance 0 (there is always at least one instance).
+    pub fn secret_key(&self) -> String {
+        self.shared.state().instances.first().map(|i| i.secret_key.clone()).unwrap_or_default()
+    }
+
+    /// Machine `name` of instance 0.
+    pub fn machine(&self, name: &str) -> Option<MachineInfo> {
+        self.machine_in(0, name)
+    }
+
+    /// Machine `name` of instance `index`.
+    pub fn machine_in(&self, index: usize, name: &str) -> Option<MachineInfo> {
+        let state = self.shared.state();
+        let inst = state.instances.get(index)?;
+        inst.machine_by_name(name).map(|m| inst.machine_info(m))
+    }
+
+    /// Creates a machine at run time (scopes by machine name).
+    pub fn create_machine(&self, index: usize, machine: MachineConfig) -> Result<MachineInfo, EmulatorError> {
+        self.shared.create_machine(index, &machine)
+    }
+
+    pub fn seed_oauth_token(&self, index: usize, seed: OAuthTokenSeed) -> Result<SeededToken, EmulatorError> {
+        self.shared.seed_oauth_token(index, seed)
+    }
+
+    pub fn seed_api_key(&self, index: usize, seed: ApiKeySeed) -> Result<SeededToken, EmulatorError> {
+        self.shared.seed_api_key(index, seed)
+    }
+
+    /// Sets (replaces) the fault of `route`; pass a [`Fault`](crate::Fault) for "until cleared"
+    /// or a [`FaultRule`] with `times` for the next N requests.
+    pub fn set_fault(&self, route: Route, rule: impl Into<FaultRule>) -> Result<(), EmulatorError> {
+        self.shared.faults.set(route, rule.into()).map_err(EmulatorError::Rejected)
+    }
+
+    pub fn clear_fault(&self, route: Route) {
+        self.shared.faults.clear(route);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear_all();
+    }
+
+    pub fn faults(&self) -> BTreeMap<String, FaultRule> {
+        self.shared.faults.snapshot()
+    }
+
+    /// Requests per route name (plus `other`).
+    pub fn counters(&self) -> BTreeMap<String, u64> {
+        self.shared.counters.snapshot()
+    }
+
+    pub fn count(&self, route: Route) -> u64 {
+        self.shared.counters.get(Some(route))
+    }
+
+    pub fn reset_counters(&self) {
+        self.shared.counters.reset();
+    }
+
+    /// Recent requests, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.log.snapshot()
+    }
+
+    pub fn clear_requests(&self) {
+        self.shared.log.clear();
+    }
+
+    /// Adds a new key with a random kid as the active signer; the old keys stay in JWKS until retired.
+    pub async fn rotate_key(&self, index: usize) -> Result<KeyInfo, EmulatorError> {
+        self.shared.add_signing_key(index, None).await
+    }
+
+    /// Like [`rotate_key`](Self::rotate_key) with a chosen kid.
+    pub async fn add_signing_key(&self, index: usize, kid: &str) -> Result<KeyInfo, EmulatorError> {
+        self.shared.add_signing_key(index, Some(kid.to_owned())).await
+    }
+
+    /// Installs an RSA private key you hold (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`
+    /// PEM) under `kid` as the active signer; a live key with the same kid is replaced. Lets tests
+    /// sign tokens themselves and have the emulator's JWKS serve the matching public key.
+    pub fn import_signing_key(&self, index: usize, kid: &str, private_key_pem: &str) -> Result<KeyInfo, EmulatorError> {
+        self.shared.import_signing_key(index, kid, private_key_pem)
+    }
+
+    /// Removes a key from JWKS and from signing (the newest remaining key signs).
+    pub fn retire_key(&self, index: usize, kid: &str) -> Result<(), EmulatorError> {
+        self.shared.retire_key(index, kid)
+    }
+
+    /// Shifts the emulator's "now" by `offset_ms` from the system clock.
+    pub fn set_clock_offset_ms(&self, offset_ms: i64) {
+        self.shared.clock.set_offset_ms(offset_ms);
+    }
+
+    /// Moves the emulator's "now" by `delta_ms`; returns the new offset.
+    pub fn advance_clock_ms(&self, delta_ms: i64) -> i64 {
+        self.shared.clock.advance_ms(delta_ms)
+    }
+
+    pub fn clock_offset_ms(&self) -> i64 {
+        self.shared.clock.offset_ms()
+    }
+
+    /// The emulator's current time (Unix ms).
+    pub fn now_ms(&self) -> i64 {
+        self.shared.clock.now_ms()
+    }
+
+    pub fn set_reject_inactive_tokens(&self, index: usize, reject: bool) -> Result<(), EmulatorError> {
+        self.shared.set_reject_inactive_tokens(index, reject)
+    }
+
+    pub fn sign_jwt(&self, index: usize, header: &Value, payload: &Value) -> Result<String, EmulatorError> {
+        self.shared.sign_jwt(index, header, payload)
+    }
+
+    /// Open client connections (to check that clients close or reuse them).
+    pub fn live_connections(&self) -> usize {
+        self.shared.conns.live()
+    }
+
+    /// The start-up JSON document (`url`, `instances`, `machines`, camelCase).
+    pub fn info_json(&self) -> Value {
+        self.shared.info_json()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (hanging ones are released), kills what is
+    /// left after a grace period, and waits for the server task.
+    pub async fn shutdown(mut self) {
+        self.shared.begin_shutdown();
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err() {
+                self.shared.conns.kill_all();
+                if tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err() {
+                    task.abort();
+                }
+            }
+        }
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        if self.task.take().is_some() {
+            self.shared.begin_shutdown();
+            self.shared.conns.kill_all();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validate_rejects_inconsistent_configs() {
+        assert!(validate(&[InstanceConfig::with_default_machines()]).is_ok());
+        assert!(validate(&vec![InstanceConfig::new(); MAX_INSTANCES + 1]).is_err());
+        assert!(validate(&[InstanceConfig::new().id("ins_a"), InstanceConfig::new().id("ins_a")]).is_err());
+        assert!(validate(&[InstanceConfig::new().secret_key("sk_a"), InstanceConfig::new().secret_key("sk_a")]).is_err());
+        assert!(validate(&[InstanceConfig::new().kid("ins_same"), InstanceConfig::new().kid("ins_same")]).is_ok());
+        assert!(validate(&[InstanceConfig::new().kid(" ")]).is_err());
+        assert!(validate(&[InstanceConfig::new().machine("a", &[]).machine("a", &[])]).is_err());
+        assert!(validate(&[InstanceConfig::new().machine("a", &["b"])]).is_err());
+        assert!(validate(&[InstanceConfig::new().machine("a", &["b"]).machine("b", &["a"])]).is_ok());
+    }
+
+    #[test]
+    fn config_debug_redacts_secret_key() {
+        let c = InstanceConfig::new().secret_key("sk_test_supersecret");
+        assert!(!format!("{c:?}").contains("supersecret"));
+        assert!(EmulatorError::Rejected("x".into()).to_string() == "x");
+    }
+}

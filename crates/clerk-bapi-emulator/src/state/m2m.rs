@@ -1,0 +1,622 @@
+//! M2M tokens (`/m2m_tokens…`): minting (opaque and JWT), reuse, listing, revocation and
+//! verification, in Clerk's JSON shape (`object: "machine_to_machine_token"`, ms timestamps).
+//!
+//! The rules the reference leaves to the server (reuse, visibility, inactive tokens, JWT
+//! claims) are listed in the crate docs under "M2M token rules".
+
+use super::Instance;
+use crate::errors::ApiError;
+use crate::ids;
+use crate::keys::{self, SigningKey};
+use crate::state::machines::MAX_TTL_SECONDS;
+use serde_json::{json, Map, Value};
+
+/// `cat` header of Clerk M2M JWTs.
+pub const JWT_CATEGORY_M2M: &str = "cl_B7d4PD333AAA";
+/// Claims the emulator sets itself; custom claims with these names are dropped.
+pub const REGISTERED_CLAIMS: [&str; 8] = ["iss", "sub", "aud", "scopes", "jti", "iat", "nbf", "exp"];
+/// Claims `M2MToken.fromJwtPayload` leaves out of `claims`.
+const REFERENCE_RESERVED_CLAIMS: [&str; 6] = ["iss", "sub", "exp", "nbf", "iat", "jti"];
+/// `nbf` = `iat` − this, tolerating clients whose clock is slightly behind.
+pub const NBF_LEEWAY_SECONDS: i64 = 5;
+/// Clock skew the emulator allows on `nbf` when verifying JWTs (the reference's default).
+const VERIFY_SKEW_MS: i64 = 5_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenFormat {
+    Opaque,
+    Jwt,
+}
+
+/// A minted M2M token.
+#[derive(Clone, PartialEq)]
+pub struct M2mToken {
+    pub id: String,
+    /// The bearer value of opaque tokens (`mt_…`); JWTs are not stored.
+    pub secret: Option<String>,
+    pub format: TokenFormat,
+    pub subject: String,
+    pub scopes: Vec<String>,
+    pub claims: Option<Map<String, Value>>,
+    pub revoked: bool,
+    pub revocation_reason: Option<String>,
+    /// Unix ms; `None` = never expires.
+    pub expiration: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for M2mToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("M2mToken")
+            .field("id", &self.id)
+            .field("secret", &self.secret.as_deref().map(ids::redact))
+            .field("format", &self.format)
+            .field("subject", &self.subject)
+            .field("revoked", &self.revoked)
+            .field("expiration", &self.expiration)
+            .finish_non_exhaustive()
+    }
+}
+
+impl M2mToken {
+    /// Expired once `now` reaches the expiration.
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expiration.is_some_and(|e| e <= now)
+    }
+
+    /// Clerk's token JSON; `token` only on create responses.
+    pub fn to_json(&self, now: i64, token: Option<&str>) -> Value {
+        let mut v = json!({
+            "object": "machine_to_machine_token",
+            "id": self.id,
+            "subject": self.subject,
+            "scopes": self.scopes,
+            "claims": self.claims,
+        });
+        if let Some(obj) = v.as_object_mut() {
+            if let Some(t) = token {
+                obj.insert("token".into(), Value::String(t.to_owned()));
+            }
+            obj.insert("revoked".into(), Value::Bool(self.revoked));
+            obj.insert("revocation_reason".into(), json!(self.revocation_reason));
+            obj.insert("expired".into(), Value::Bool(self.is_expired(now)));
+            obj.insert("expiration".into(), json!(self.expiration));
+            obj.insert("created_at".into(), json!(self.created_at));
+            obj.insert("updated_at".into(), json!(self.updated_at));
+        }
+        v
+    }
+
+    /// May `machine` (a machine caller) see this token? Instance callers see everything.
+    fn visible_to(&self, machine: Option<&str>) -> bool {
+        machine.is_none_or(|m| self.subject == m || self.scopes.iter().any(|s| s == m))
+    }
+}
+
+/// Validated `POST /m2m_tokens` body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateM2m {
+    pub seconds_until_expiration: Option<f64>,
+    pub claims: Option<Map<String, Value>>,
+    pub format: TokenFormat,
+    pub min_remaining_ttl_seconds: Option<f64>,
+}
+
+/// Validated `GET /m2m_tokens` query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListM2m {
+    pub subject: Option<String>,
+    /// Include revoked tokens (default false).
+    pub include_revoked: bool,
+    /// Include expired tokens (default false).
+    pub include_expired: bool,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+fn sorted(v: &[String]) -> Vec<&str> {
+    let mut s: Vec<&str> = v.iter().map(String::as_str).collect();
+    s.sort_unstable();
+    s
+}
+
+/// Milliseconds for a validated seconds value (≤ 10 years, so the cast cannot overflow).
+fn seconds_to_ms(s: f64) -> i64 {
+    (s * 1000.0).round() as i64
+}
+
+impl Instance {
+    /// `POST /m2m_tokens` for machine `machine_id`.
+    pub fn create_m2m(&mut self, machine_id: &str, req: CreateM2m, now: i64) -> Result<Value, ApiError> {
+        let machine = self.machine(machine_id).ok_or_else(|| ApiError::machine_key_invalid(false))?;
+        if let Some(s) = req.seconds_until_expiration {
+            if !(s.is_finite() && (1.0..=MAX_TTL_SECONDS).contains(&s)) {
+                return Err(ApiError::param_value_invalid("seconds_until_expiration", &format!("must be null or between 1 and {MAX_TTL_SECONDS}.")));
+            }
+        }
+        if let Some(m) = req.min_remaining_ttl_seconds {
+            let lifetime = req.seconds_until_expiration.unwrap_or(machine.default_token_ttl as f64);
+            if !(m.is_finite() && m >= 0.0) {
+                return Err(ApiError::param_value_invalid("min_remaining_ttl_seconds", "must be a non-negative number."));
+            }
+            if m >= lifetime {
+                return Err(ApiError::param_value_invalid("min_remaining_ttl_seconds", "must be less than the token lifetime (seconds_until_expiration, or the machine's default_token_ttl)."));
+            }
+        }
+        let scopes = machine.scoped_machines.clone();
+        match req.format {
+            TokenFormat::Opaque => {
+                if let Some(min) = req.min_remaining_ttl_seconds {
+                    let min_ms = seconds_to_ms(min);
+                    let want_scopes = sorted(&scopes);
+                    let reusable = self.m2m_tokens.newest_first().find(|t| {
+                        t.format == TokenFormat::Opaque
+                            && t.subject == machine_id
+                            && !t.revoked
+                            && !t.is_expired(now)
+                            && t.claims == req.claims
+                            && sorted(&t.scopes) == want_scopes
+                            && t.expiration.is_none_or(|e| e.saturating_sub(now) >= min_ms)
+                    });
+                    if let Some(t) = reusable {
+                        return Ok(t.to_json(now, t.secret.as_deref()));
+                    }
+                }
+                let secret = ids::secret("mt_");
+                let token = M2mToken {
+                    id: ids::id("mt_"),
+                    secret: Some(secret.clone()),
+                    format: TokenFormat::Opaque,
+                    subject: machine_id.to_owned(),
+                    scopes,
+                    claims: req.claims,
+                    revoked: false,
+                    revocation_reason: None,
+                    expiration: req.seconds_until_expiration.map(|s| now.saturating_add(seconds_to_ms(s))),
+                    created_at: now,
+                    updated_at: now,
+                };
+                let json = token.to_json(now, Some(&secret));
+                self.store_m2m(token);
+                Ok(json)
+            }
+            TokenFormat::Jwt => {
+                let key = self.active_key().ok_or_else(|| ApiError::internal("The instance has no signing key (all keys retired)."))?;
+                let iat = now.div_euclid(1000);
+                let exp = req.seconds_until_expiration.map(|s| iat.saturating_add(s.round() as i64));
+                let id = ids::id("mt_");
+                let jwt = mint_jwt(key, &self.issuer, machine_id, &scopes, &id, iat, exp, req.claims.as_ref())?;
+                let token = M2mToken {
+                    id,
+                    secret: None,
+                    format: TokenFormat::Jwt,
+                    subject: machine_id.to_owned(),
+                    scopes,
+                    claims: req.claims,
+                    revoked: false,
+                    revocation_reason: None,
+                    expiration: exp.map(|e| e.saturating_mul(1000)),
+                    created_at: iat.saturating_mul(1000),
+                    updated_at: iat.saturating_mul(1000),
+                };
+                let json = token.to_json(now, Some(&jwt));
+                self.store_m2m(token);
+                Ok(json)
+            }
+        }
+    }
+
+    fn store_m2m(&mut self, token: M2mToken) {
+        if let Some(secret) = &token.secret {
+            self.m2m_by_secret.insert(secret.clone(), token.id.clone());
+        }
+        for evicted in self.m2m_tokens.insert(token.id.clone(), token) {
+            if let Some(secret) = evicted.secret {
+                self.m2m_by_secret.remove(&secret);
+            }
+        }
+    }
+
+    /// `GET /m2m_tokens`: newest first, `{m2m_tokens, total_count}`, items without `token`.
+    /// A machine caller may only list its own tokens (a different `subject` is a 403).
+    pub fn list_m2m(&self, caller_machine: Option<&str>, q: &ListM2m, now: i64) -> Result<Value, ApiError> {
+        let subject = match (caller_machine, q.subject.as_deref()) {
+            (Some(m), Some(s)) if s != m => return Err(ApiError::forbidden("A Machine Secret Key can only list the tokens of its own machine.")),
+            (Some(m), _) => Some(m),
+            (None, s) => s,
+        };
+        let matching: Vec<&M2mToken> = self
+            .m2m_tokens
+            .newest_first()
+            .filter(|t| subject.is_none_or(|s| t.subject == s))
+            .filter(|t| q.include_revoked || !t.revoked)
+            .filter(|t| q.include_expired || !t.is_expired(now))
+            .collect();
+        let items: Vec<Value> = matching.iter().skip(q.offset).take(q.limit).map(|t| t.to_json(now, None)).collect();
+        Ok(json!({ "m2m_tokens": items, "total_count": matching.len() }))
+    }
+
+    /// `POST /m2m_tokens/{id}/revoke`. Revoking twice keeps the first reason and answers 200.
+    pub fn revoke_m2m(&mut self, caller_machine: Option<&str>, id: &str, reason: Option<String>, now: i64) -> Result<Value, ApiError> {
+        let token = self.m2m_tokens.get_mut(id).filter(|t| t.visible_to(caller_machine)).ok_or_else(|| ApiError::not_found("M2M token"))?;
+        if !token.revoked {
+            token.revoked = true;
+            token.revocation_reason = reason;
+            token.updated_at = now;
+        }
+        Ok(token.to_json(now, None))
+    }
+
+    /// `POST /m2m_tokens/verify` (see the module docs for the rules).
+    pub fn verify_m2m(&self, caller_machine: Option<&str>, token: &str, now: i64) -> Result<Value, ApiError> {
+        let not_found = || ApiError::not_found("M2M token");
+        let record = if keys::looks_like_jwt(token) {
+            self.verify_m2m_jwt(token, now).ok_or_else(not_found)?
+        } else {
+            self.m2m_by_secret.get(token).and_then(|id| self.m2m_tokens.get(id)).cloned().ok_or_else(not_found)?
+        };
+        if !record.visible_to(caller_machine) {
+            return Err(not_found());
+        }
+        if self.reject_inactive_tokens && (record.revoked || record.is_expired(now)) {
+            return Err(not_found());
+        }
+        Ok(record.to_json(now, None))
+    }
+
+    /// Checks a JWT-format token against this instance's live keys and its time claims; returns
+    /// the stored record for its `jti`, or one built from the payload like the reference's
+    /// `M2MToken.fromJwtPayload` (for JWTs signed with the instance key by other means).
+    fn verify_m2m_jwt(&self, token: &str, now: i64) -> Option<M2mToken> {
+        let live: Vec<&SigningKey> = self.keys.iter().collect();
+        let jwt = keys::verify_jwt(token, &live)?;
+        let p = &jwt.payload;
+        let seconds = |name: &str| -> Result<Option<f64>, ()> {
+            match p.get(name) {
+                None => Ok(None),
+                Some(Value::Number(n)) => n.as_f64().filter(|f| f.is_finite()).map(Some).ok_or(()),
+                Some(_) => Err(()),
+            }
+        };
+        let exp = seconds("exp").ok()?;
+        let nbf = seconds("nbf").ok()?;
+        let iat = seconds("iat").ok()?;
+        let now_f = now as f64;
+        if exp.is_some_and(|e| e * 1000.0 <= now_f) || nbf.is_some_and(|n| n * 1000.0 > now_f + VERIFY_SKEW_MS as f64) {
+            return None;
+        }
+        let sub = p.get("sub").and_then(Value::as_str).filter(|s| s.starts_with("mch_"))?;
+        let jti = p.get("jti").and_then(Value::as_str);
+        if let Some(stored) = jti.and_then(|j| self.m2m_tokens.get(j)).filter(|t| t.format == TokenFormat::Jwt && t.subject == sub) {
+            return Some(stored.clone());
+        }
+        let scopes: Vec<String> = match (p.get("scopes"), p.get("aud")) {
+            (Some(Value::String(s)), _) => s.split(' ').map(str::to_owned).collect(),
+            (_, Some(Value::Array(a))) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            (_, Some(Value::String(s))) => vec![s.clone()],
+            _ => Vec::new(),
+        };
+        let claims: Map<String, Value> = p.iter().filter(|(k, _)| !REFERENCE_RESERVED_CLAIMS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let created = iat.map(|i| (i * 1000.0) as i64).unwrap_or(now);
+        Some(M2mToken {
+            id: jti.unwrap_or_default().to_owned(),
+            secret: None,
+            format: TokenFormat::Jwt,
+            subject: sub.to_owned(),
+            scopes,
+            claims: (!claims.is_empty()).then_some(claims),
+            revoked: false,
+            revocation_reason: None,
+            expiration: exp.map(|e| (e * 1000.0) as i64),
+            created_at: created,
+            updated_at: created,
+        })
+    }
+}
+
+/// Builds and signs a Clerk-shaped M2M JWT: header `{alg, typ, kid, cat}`, claims `iss, sub, aud,
+/// scopes (omitted when empty, so the reference's split never yields [""]), jti, iat, nbf, exp?`
+/// followed by the custom claims that do not collide with those.
+#[allow(clippy::too_many_arguments)]
+fn mint_jwt(key: &SigningKey, issuer: &str, sub: &str, scopes: &[String], jti: &str, iat: i64, exp: Option<i64>, custom: Option<&Map<String, Value>>) -> Result<String, ApiError> {
+    let header = json!({ "alg": "RS256", "typ": "JWT", "kid": key.kid(), "cat": JWT_CATEGORY_M2M });
+    let mut payload = Map::new();
+    payload.insert("iss".into(), json!(issuer));
+    payload.insert("sub".into(), json!(sub));
+    payload.insert("aud".into(), json!(scopes));
+    if !scopes.is_empty() {
+        payload.insert("scopes".into(), json!(scopes.join(" ")));
+    }
+    payload.insert("jti".into(), json!(jti));
+    payload.insert("iat".into(), json!(iat));
+    payload.insert("nbf".into(), json!(iat.saturating_sub(NBF_LEEWAY_SECONDS)));
+    if let Some(e) = exp {
+        payload.insert("exp".into(), json!(e));
+    }
+    for (k, v) in custom.into_iter().flatten() {
+        if !REGISTERED_CLAIMS.contains(&k.as_str()) {
+            payload.insert(k.clone(), v.clone());
+        }
+    }
+    key.sign_jwt(&header, &Value::Object(payload)).map_err(|_| ApiError::internal("JWT signing failed."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::instance;
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    const NOW: i64 = 1_700_000_000_123;
+
+    fn opaque(seconds: Option<f64>) -> CreateM2m {
+        CreateM2m { seconds_until_expiration: seconds, claims: None, format: TokenFormat::Opaque, min_remaining_ttl_seconds: None }
+    }
+
+    fn ids(inst: &Instance) -> (String, String, String) {
+        (inst.machines[0].id.clone(), inst.machines[1].id.clone(), inst.machines[2].id.clone())
+    }
+
+    fn segment(token: &str, i: usize) -> Value {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(i).unwrap()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn opaque_create_shape() {
+        let mut inst = instance();
+        let (a, b, _) = ids(&inst);
+        let v = inst.create_m2m(&b, opaque(Some(60.0)), NOW).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["object", "id", "subject", "scopes", "claims", "token", "revoked", "revocation_reason", "expired", "expiration", "created_at", "updated_at"]);
+        assert_eq!(v["object"], "machine_to_machine_token");
+        let (id, token) = (v["id"].as_str().unwrap(), v["token"].as_str().unwrap());
+        assert!(id.starts_with("mt_") && token.starts_with("mt_") && id != token);
+        assert!(token.len() >= 32 + 3);
+        assert_eq!(v["subject"], b.as_str());
+        assert_eq!(v["scopes"], json!([a]));
+        assert_eq!(v["claims"], Value::Null);
+        assert_eq!(v["expiration"], NOW + 60_000);
+        assert_eq!(v["created_at"], NOW);
+        assert_eq!(v["expired"], false);
+        let never = inst.create_m2m(&b, opaque(None), NOW).unwrap();
+        assert_eq!(never["expiration"], Value::Null);
+    }
+
+    #[test]
+    fn create_validation_boundaries() {
+        let mut inst = instance();
+        let (_, b, c) = ids(&inst);
+        for bad in [0.0, 0.999, -5.0, f64::NAN, f64::INFINITY, MAX_TTL_SECONDS + 1.0] {
+            let e = inst.create_m2m(&b, opaque(Some(bad)), NOW).unwrap_err();
+            assert_eq!(e.code, "form_param_value_invalid", "{bad}");
+        }
+        assert!(inst.create_m2m(&b, opaque(Some(1.0)), NOW).is_ok());
+        assert!(inst.create_m2m(&b, opaque(Some(MAX_TTL_SECONDS)), NOW).is_ok());
+        assert_eq!(inst.create_m2m("mch_gone", opaque(None), NOW).unwrap_err().status.as_u16(), 401);
+        // min_remaining must be < lifetime: explicit seconds, else the machine default (c: 60 s).
+        let with_min = |s: Option<f64>, m: f64| CreateM2m { min_remaining_ttl_seconds: Some(m), ..opaque(s) };
+        assert!(inst.create_m2m(&b, with_min(Some(100.0), 100.0), NOW).is_err());
+        assert!(inst.create_m2m(&b, with_min(Some(100.0), 99.0), NOW).is_ok());
+        assert!(inst.create_m2m(&c, with_min(None, 60.0), NOW).is_err());
+        assert!(inst.create_m2m(&c, with_min(None, 59.0), NOW).is_ok());
+        assert!(inst.create_m2m(&c, with_min(None, -1.0), NOW).is_err());
+        assert!(inst.create_m2m(&c, with_min(None, f64::NAN), NOW).is_err());
+    }
+
+    #[test]
+    fn min_remaining_ttl_reuse_rule() {
+        let mut inst = instance();
+        let (a, b, _) = ids(&inst);
+        let req = |m: f64| CreateM2m { min_remaining_ttl_seconds: Some(m), ..opaque(Some(600.0)) };
+        let first = inst.create_m2m(&b, req(100.0), NOW).unwrap();
+        // Same machine, same claims/scopes, enough TTL left: same token back.
+        let again = inst.create_m2m(&b, req(100.0), NOW + 1000).unwrap();
+        assert_eq!(again["id"], first["id"]);
+        assert_eq!(again["token"], first["token"]);
+        // Exactly min remaining is enough; one ms less is not.
+        let at_boundary = inst.create_m2m(&b, req(100.0), NOW + 500_000).unwrap();
+        assert_eq!(at_boundary["id"], first["id"]);
+        let past = inst.create_m2m(&b, req(100.0), NOW + 500_001).unwrap();
+        assert_ne!(past["id"], first["id"]);
+        // Different claims → new token.
+        let claims = CreateM2m { claims: Some(json!({"x": 1}).as_object().unwrap().clone()), ..req(10.0) };
+        assert_ne!(inst.create_m2m(&b, claims, NOW).unwrap()["id"], first["id"]);
+        // Other machine never reuses b's token.
+        assert_ne!(inst.create_m2m(&a, req(10.0), NOW).unwrap()["subject"], first["subject"]);
+        // Revoked tokens are not reused; the newest live one is.
+        let newest = past["id"].as_str().unwrap().to_owned();
+        inst.revoke_m2m(None, &newest, None, NOW).unwrap();
+        let after_revoke = inst.create_m2m(&b, req(10.0), NOW + 500_001).unwrap();
+        assert_ne!(after_revoke["id"].as_str().unwrap(), newest);
+        // Without min_remaining every create mints.
+        let x = inst.create_m2m(&b, opaque(Some(600.0)), NOW).unwrap();
+        let y = inst.create_m2m(&b, opaque(Some(600.0)), NOW).unwrap();
+        assert_ne!(x["id"], y["id"]);
+        // A never-expiring token satisfies any (valid) minimum; c's default TTL (60 s) bounds it.
+        let c = inst.machines[2].id.clone();
+        let n1 = inst.create_m2m(&c, CreateM2m { min_remaining_ttl_seconds: Some(5.0), ..opaque(None) }, NOW).unwrap();
+        let n2 = inst.create_m2m(&c, CreateM2m { min_remaining_ttl_seconds: Some(59.0), ..opaque(None) }, NOW + 86_400_000).unwrap();
+        assert_eq!(n1["expiration"], Value::Null);
+        assert_eq!(n1["id"], n2["id"]);
+        // JWTs are never deduplicated.
+        let j = |m| CreateM2m { format: TokenFormat::Jwt, min_remaining_ttl_seconds: Some(m), ..opaque(Some(600.0)) };
+        let j1 = inst.create_m2m(&b, j(10.0), NOW).unwrap();
+        let j2 = inst.create_m2m(&b, j(10.0), NOW).unwrap();
+        assert_ne!(j1["id"], j2["id"]);
+    }
+
+    #[test]
+    fn jwt_create_header_claims_and_verify() {
+        let mut inst = instance();
+        let (a, b, _) = ids(&inst);
+        let custom = json!({"role": "svc", "sub": "evil", "exp": 1, "aud": "x", "scopes": "y", "iss": "z", "jti": "j", "iat": 0, "nbf": 0}).as_object().unwrap().clone();
+        let v = inst.create_m2m(&b, CreateM2m { seconds_until_expiration: Some(120.0), claims: Some(custom.clone()), format: TokenFormat::Jwt, min_remaining_ttl_seconds: None }, NOW).unwrap();
+        let jwt = v["token"].as_str().unwrap();
+        let raw_header = String::from_utf8(URL_SAFE_NO_PAD.decode(jwt.split('.').next().unwrap()).unwrap()).unwrap();
+        assert_eq!(raw_header, r#"{"alg":"RS256","typ":"JWT","kid":"ins_test","cat":"cl_B7d4PD333AAA"}"#);
+        let p = segment(jwt, 1);
+        let order: Vec<&str> = p.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(order, ["iss", "sub", "aud", "scopes", "jti", "iat", "nbf", "exp", "role"]);
+        let iat = NOW / 1000;
+        assert_eq!(p["iss"], inst.issuer.as_str());
+        assert_eq!(p["sub"], b.as_str());
+        assert_eq!(p["aud"], json!([a]));
+        assert_eq!(p["scopes"], a.as_str());
+        assert_eq!(p["jti"], v["id"]);
+        assert_eq!(p["iat"], iat);
+        assert_eq!(p["nbf"], iat - NBF_LEEWAY_SECONDS);
+        assert_eq!(p["exp"], iat + 120);
+        assert_eq!(v["expiration"], (iat + 120) * 1000);
+        assert_eq!(v["created_at"], iat * 1000);
+        assert_eq!(v["claims"], Value::Object(custom));
+        // Verify by instance and by the scoped machine a; machine c is not in scope → 404.
+        let by_instance = inst.verify_m2m(None, jwt, NOW).unwrap();
+        assert_eq!(by_instance["id"], v["id"]);
+        assert!(by_instance.get("token").is_none());
+        assert!(inst.verify_m2m(Some(&a), jwt, NOW).is_ok());
+        let c = inst.machines[2].id.clone();
+        assert_eq!(inst.verify_m2m(Some(&c), jwt, NOW).unwrap_err().status.as_u16(), 404);
+        // Expired JWT → 404 (boundary: exp*1000 == now).
+        assert_eq!(inst.verify_m2m(None, jwt, (iat + 120) * 1000).unwrap_err().status.as_u16(), 404);
+        assert!(inst.verify_m2m(None, jwt, (iat + 120) * 1000 - 1).is_ok());
+        // Tampered → 404.
+        let tampered = format!("{}x", jwt);
+        assert!(inst.verify_m2m(None, &tampered, NOW).is_err());
+    }
+
+    #[test]
+    fn jwt_without_scopes_or_expiry() {
+        let mut inst = instance();
+        let (a, _, _) = ids(&inst);
+        let v = inst.create_m2m(&a, CreateM2m { format: TokenFormat::Jwt, ..opaque(None) }, NOW).unwrap();
+        let p = segment(v["token"].as_str().unwrap(), 1);
+        assert_eq!(p["aud"], json!([]));
+        assert!(p.get("scopes").is_none());
+        assert!(p.get("exp").is_none());
+        assert_eq!(v["expiration"], Value::Null);
+        assert!(inst.verify_m2m(None, v["token"].as_str().unwrap(), NOW + 10_000_000_000).is_ok());
+    }
+
+    #[test]
+    fn jwt_signed_by_other_means_is_built_from_payload() {
+        let mut inst = instance();
+        let (a, b, _) = ids(&inst);
+        let key = inst.active_key().unwrap();
+        let payload = json!({"sub": b, "scopes": format!("{a} x"), "jti": "mt_custom", "iat": NOW / 1000, "exp": NOW / 1000 + 60, "role": "r"});
+        let jwt = key.sign_jwt(&json!({"alg": "RS256", "kid": "ins_test"}), &payload).unwrap();
+        let v = inst.verify_m2m(None, &jwt, NOW).unwrap();
+        assert_eq!(v["id"], "mt_custom");
+        assert_eq!(v["scopes"], json!([a, "x"]));
+        assert_eq!(v["claims"], json!({"scopes": format!("{a} x"), "role": "r"}));
+        assert_eq!(v["created_at"], (NOW / 1000) * 1000);
+        // nbf in the future beyond 5 s skew → 404; within skew → ok.
+        let early = key.sign_jwt(&json!({"alg": "RS256", "kid": "ins_test"}), &json!({"sub": b, "nbf": NOW / 1000 + 10})).unwrap();
+        assert!(inst.verify_m2m(None, &early, NOW).is_err());
+        let near = key.sign_jwt(&json!({"alg": "RS256", "kid": "ins_test"}), &json!({"sub": b, "nbf": NOW / 1000 + 4})).unwrap();
+        assert!(inst.verify_m2m(None, &near, NOW).is_ok());
+        // Non-machine subject, non-numeric exp → 404.
+        for bad in [json!({"sub": "user_1"}), json!({"sub": b, "exp": "soon"}), json!({"exp": 9_999_999_999i64})] {
+            let t = key.sign_jwt(&json!({"alg": "RS256", "kid": "ins_test"}), &bad).unwrap();
+            assert!(inst.verify_m2m(None, &t, NOW).is_err(), "{bad}");
+        }
+        // After the key is retired the instance no longer accepts the token.
+        let kid = inst.active_key().unwrap().kid().to_owned();
+        inst.retire_key(&kid);
+        assert!(inst.verify_m2m(None, &jwt, NOW).is_err());
+        assert_eq!(inst.create_m2m(&a, CreateM2m { format: TokenFormat::Jwt, ..opaque(None) }, NOW).unwrap_err().status.as_u16(), 500);
+    }
+
+    #[test]
+    fn verify_opaque_visibility_and_inactive_switch() {
+        let mut inst = instance();
+        let (a, b, c) = ids(&inst);
+        let v = inst.create_m2m(&b, opaque(Some(60.0)), NOW).unwrap();
+        let token = v["token"].as_str().unwrap().to_owned();
+        let id = v["id"].as_str().unwrap().to_owned();
+        assert!(inst.verify_m2m(None, &token, NOW).is_ok());
+        assert!(inst.verify_m2m(Some(&a), &token, NOW).is_ok()); // in scope
+        assert!(inst.verify_m2m(Some(&b), &token, NOW).is_ok()); // minter
+        assert_eq!(inst.verify_m2m(Some(&c), &token, NOW).unwrap_err().status.as_u16(), 404);
+        assert!(inst.verify_m2m(None, &id, NOW).is_err()); // the id is not the token
+        assert!(inst.verify_m2m(None, "mt_unknown", NOW).is_err());
+        assert!(inst.verify_m2m(None, "", NOW).is_err());
+        // Expired: 200 with expired:true by default (boundary: expiration == now).
+        let expired = inst.verify_m2m(None, &token, NOW + 60_000).unwrap();
+        assert_eq!(expired["expired"], true);
+        assert_eq!(inst.verify_m2m(None, &token, NOW + 59_999).unwrap()["expired"], false);
+        inst.revoke_m2m(None, &id, Some("done".into()), NOW).unwrap();
+        let revoked = inst.verify_m2m(None, &token, NOW).unwrap();
+        assert_eq!((revoked["revoked"].clone(), revoked["revocation_reason"].clone()), (json!(true), json!("done")));
+        inst.reject_inactive_tokens = true;
+        assert!(inst.verify_m2m(None, &token, NOW).is_err());
+        let live = inst.create_m2m(&b, opaque(Some(60.0)), NOW).unwrap();
+        assert!(inst.verify_m2m(None, live["token"].as_str().unwrap(), NOW).is_ok());
+        assert!(inst.verify_m2m(None, live["token"].as_str().unwrap(), NOW + 60_000).is_err());
+    }
+
+    #[test]
+    fn revoke_rules() {
+        let mut inst = instance();
+        let (a, b, c) = ids(&inst);
+        let v = inst.create_m2m(&b, opaque(None), NOW).unwrap();
+        let id = v["id"].as_str().unwrap().to_owned();
+        assert_eq!(inst.revoke_m2m(Some(&c), &id, None, NOW).unwrap_err().status.as_u16(), 404);
+        assert_eq!(inst.revoke_m2m(None, "mt_nope", None, NOW).unwrap_err().status.as_u16(), 404);
+        let r = inst.revoke_m2m(Some(&a), &id, Some("first".into()), NOW + 5).unwrap();
+        assert_eq!(r["revoked"], true);
+        assert_eq!(r["revocation_reason"], "first");
+        assert_eq!(r["updated_at"], NOW + 5);
+        assert!(r.get("token").is_none());
+        let again = inst.revoke_m2m(None, &id, Some("second".into()), NOW + 9).unwrap();
+        assert_eq!(again["revocation_reason"], "first");
+        assert_eq!(again["updated_at"], NOW + 5);
+    }
+
+    #[test]
+    fn list_filters_pagination_and_auth() {
+        let mut inst = instance();
+        let (a, b, _) = ids(&inst);
+        let t1 = inst.create_m2m(&b, opaque(Some(10.0)), NOW).unwrap();
+        let t2 = inst.create_m2m(&b, opaque(None), NOW + 1).unwrap();
+        let t3 = inst.create_m2m(&b, opaque(None), NOW + 2).unwrap();
+        inst.create_m2m(&a, opaque(None), NOW).unwrap();
+        inst.revoke_m2m(None, t3["id"].as_str().unwrap(), None, NOW).unwrap();
+        let q = |subject: Option<&str>, r, e, limit, offset| ListM2m { subject: subject.map(str::to_owned), include_revoked: r, include_expired: e, limit, offset };
+        let later = NOW + 20_000; // t1 expired
+        let base = inst.list_m2m(None, &q(Some(&b), false, false, 10, 0), later).unwrap();
+        assert_eq!(base["total_count"], 1);
+        assert_eq!(base["m2m_tokens"][0]["id"], t2["id"]);
+        assert!(base["m2m_tokens"][0].get("token").is_none());
+        let all = inst.list_m2m(None, &q(Some(&b), true, true, 10, 0), later).unwrap();
+        assert_eq!(all["total_count"], 3);
+        assert_eq!(all["m2m_tokens"][0]["id"], t3["id"]); // newest first
+        assert_eq!(all["m2m_tokens"][2]["id"], t1["id"]);
+        assert_eq!(inst.list_m2m(None, &q(Some(&b), true, false, 10, 0), later).unwrap()["total_count"], 2);
+        assert_eq!(inst.list_m2m(None, &q(Some(&b), false, true, 10, 0), later).unwrap()["total_count"], 2);
+        let page = inst.list_m2m(None, &q(Some(&b), true, true, 1, 1), later).unwrap();
+        assert_eq!(page["m2m_tokens"].as_array().unwrap().len(), 1);
+        assert_eq!(page["m2m_tokens"][0]["id"], t2["id"]);
+        assert_eq!(page["total_count"], 3);
+        // Instance key without subject: every machine's tokens.
+        assert_eq!(inst.list_m2m(None, &q(None, true, true, 100, 0), later).unwrap()["total_count"], 4);
+        // Machine key: own tokens only; subject of another machine → 403.
+        assert_eq!(inst.list_m2m(Some(&a), &q(None, true, true, 100, 0), later).unwrap()["total_count"], 1);
+        assert_eq!(inst.list_m2m(Some(&a), &q(Some(&a), true, true, 100, 0), later).unwrap()["total_count"], 1);
+        assert_eq!(inst.list_m2m(Some(&a), &q(Some(&b), true, true, 100, 0), later).unwrap_err().status.as_u16(), 403);
+    }
+
+    #[test]
+    fn token_cap_evicts_oldest_and_its_secret() {
+        let mut inst = instance();
+        inst.m2m_tokens = crate::state::store::BoundedStore::new(2);
+        let (_, b, _) = ids(&inst);
+        let first = inst.create_m2m(&b, opaque(None), NOW).unwrap();
+        inst.create_m2m(&b, opaque(None), NOW).unwrap();
+        inst.create_m2m(&b, opaque(None), NOW).unwrap();
+        assert_eq!(inst.m2m_tokens.len(), 2);
+        assert_eq!(inst.m2m_by_secret.len(), 2);
+        assert!(inst.verify_m2m(None, first["token"].as_str().unwrap(), NOW).is_err());
+    }
+}

@@ -1,0 +1,195 @@
+'use strict'
+// createM2MClient: the M2M token API of @clerk/backend's `createClerkClient(...).m2m`
+// (createToken, revokeToken, list, verify) over the native client.
+//
+// Same wire format, credential precedence (per-call machineSecretKey > client
+// machineSecretKey > client secretKey > none), resources and errors as the
+// reference. Differences, each for safety: every call has a deadline
+// (`timeoutMs`, default 5000), the `apiUrl` must be https (http only for
+// loopback), ids in paths are percent-encoded, and read-only calls (list,
+// verify) are retried on connection errors and 5xx inside the deadline;
+// creation and revocation are never retried.
+
+const native = require('../index.js')
+const { ClerkAPIResponseError, ClerkAPIError, InvalidOptionsError } = require('./errors.js')
+const { deserialize } = require('./resources.js')
+const { verifyM2MToken } = require('./verify.js')
+const { isM2MJwt } = require('./detect.js')
+
+const REQUIRE_ID_MESSAGE = 'A valid resource ID is required.'
+
+function describe(value) {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
+}
+
+/** A string option: falsy → undefined (the reference tests keys for truthiness); other types refused. */
+function optString(bag, name, where) {
+  const v = bag[name]
+  if (v === undefined || v === null || v === '' || v === false) return undefined
+  if (typeof v !== 'string') throw new InvalidOptionsError(`${where}${name} must be a string, received ${describe(v)}`)
+  return v
+}
+
+function optNumber(bag, name, where) {
+  const v = bag[name]
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'number') throw new InvalidOptionsError(`${where}${name} must be a number, received ${describe(v)}`)
+  return v
+}
+
+function optBoolean(bag, name, where) {
+  const v = bag[name]
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'boolean') throw new InvalidOptionsError(`${where}${name} must be a boolean, received ${describe(v)}`)
+  return v
+}
+
+function objectOrEmpty(value, what) {
+  if (value === undefined || value === null) return {}
+  if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidOptionsError(`${what} must be an object, received ${describe(value)}`)
+  return value
+}
+
+/** Attaches our classification of a status-less failure without changing the reference's enumerable fields. */
+function defineHidden(target, name, value) {
+  Object.defineProperty(target, name, { value, enumerable: false, writable: true, configurable: true })
+}
+
+/**
+ * Builds the reference's error from the native outcome: a ClerkAPIResponseError
+ * (message = status text, `errors` entries as ClerkAPIError for API answers and
+ * plain `{code, message}` objects for failures without a response), or a plain
+ * Error for requests refused before sending, as the reference throws those.
+ */
+function errorFromOutcome(e) {
+  if (e.kind === 'invalid-request') {
+    const first = e.errors && e.errors[0]
+    return new Error(first ? first.message : 'The request could not be built.')
+  }
+  const hasStatus = typeof e.status === 'number'
+  const err = new ClerkAPIResponseError(e.statusText || '', {
+    data: [],
+    status: hasStatus ? e.status : undefined,
+    clerkTraceId: e.clerkTraceId,
+    retryAfter: typeof e.retryAfter === 'number' ? e.retryAfter : undefined,
+  })
+  err.errors = hasStatus
+    ? (e.errors || []).map((x) => new ClerkAPIError(x))
+    : (e.errors || []).map((x) => ({ code: x.code, message: x.message || 'Unexpected error' }))
+  // `timeout`, `connect`, `network`, `body-too-large`, `redirect`, `protocol`, `invalid-response`… (null for API answers).
+  defineHidden(err, 'failureKind', e.kind ?? null)
+  return err
+}
+
+/** Resolves the resource (via the reference's `deserialize`) or throws the error. */
+function settle(outcomeJson) {
+  const o = JSON.parse(outcomeJson)
+  if (o.error) throw errorFromOutcome(o.error)
+  return deserialize(o.ok)
+}
+
+class M2MClient {
+  #native
+  #verifyOptions
+
+  constructor(options) {
+    const o = objectOrEmpty(options, 'options')
+    const normalized = {
+      secretKey: optString(o, 'secretKey', ''),
+      machineSecretKey: optString(o, 'machineSecretKey', ''),
+      apiUrl: optString(o, 'apiUrl', ''),
+      timeoutMs: optNumber(o, 'timeoutMs', ''),
+    }
+    const jwtKey = optString(o, 'jwtKey', '')
+    try {
+      this.#native = new native.NativeM2MClient(normalized)
+    } catch (e) {
+      throw new InvalidOptionsError(e.message)
+    }
+    // What the reference's m2m client forwards to JWT verification: secretKey, apiUrl, jwtKey (no machine key).
+    this.#verifyOptions = { secretKey: normalized.secretKey, jwtKey, apiUrl: normalized.apiUrl, timeoutMs: normalized.timeoutMs }
+  }
+
+  /**
+   * `POST {apiUrl}/m2m_tokens`. Defaults: `secondsUntilExpiration: null` (never
+   * expires), `claims: null`, `tokenFormat: 'opaque'`. Never retried.
+   */
+  async createToken(params) {
+    const p = objectOrEmpty(params, 'createToken params')
+    const where = 'createToken: '
+    const claims = p.claims
+    if (claims !== undefined && claims !== null && typeof claims !== 'object') {
+      throw new InvalidOptionsError(`${where}claims must be an object, received ${describe(claims)}`)
+    }
+    const body = {
+      machineSecretKey: optString(p, 'machineSecretKey', where),
+      secondsUntilExpiration: optNumber(p, 'secondsUntilExpiration', where),
+      claims,
+      minRemainingTtlSeconds: optNumber(p, 'minRemainingTtlSeconds', where),
+      tokenFormat: optString(p, 'tokenFormat', where),
+    }
+    return settle(await this.#native.createToken(JSON.stringify(body)))
+  }
+
+  /** `POST {apiUrl}/m2m_tokens/{id}/revoke` `{revocation_reason}`. Never retried. */
+  async revokeToken(params) {
+    const p = objectOrEmpty(params, 'revokeToken params')
+    if (!p.m2mTokenId) throw new Error(REQUIRE_ID_MESSAGE)
+    const where = 'revokeToken: '
+    if (typeof p.m2mTokenId !== 'string') throw new InvalidOptionsError(`${where}m2mTokenId must be a string, received ${describe(p.m2mTokenId)}`)
+    const body = {
+      m2mTokenId: p.m2mTokenId,
+      revocationReason: optString(p, 'revocationReason', where),
+      machineSecretKey: optString(p, 'machineSecretKey', where),
+    }
+    return settle(await this.#native.revokeToken(JSON.stringify(body)))
+  }
+
+  /** `GET {apiUrl}/m2m_tokens?…` → `{ data: M2MToken[], totalCount }`. Falsy filters are left out, as the reference does. */
+  async list(params) {
+    const p = objectOrEmpty(params, 'list params')
+    const where = 'list: '
+    const body = {
+      machineSecretKey: optString(p, 'machineSecretKey', where),
+      subject: optString(p, 'subject', where),
+      revoked: optBoolean(p, 'revoked', where),
+      expired: optBoolean(p, 'expired', where),
+      limit: optNumber(p, 'limit', where),
+      offset: optNumber(p, 'offset', where),
+    }
+    return settle(await this.#native.list(JSON.stringify(body)))
+  }
+
+  /**
+   * Verifies an M2M token. An M2M JWT (sub `mch_…`) is verified locally with
+   * `jwtKey` or the instance JWKS (`secretKey`) and a failure is THROWN as a
+   * MachineTokenVerificationError, as the reference does; anything else goes to
+   * `POST {apiUrl}/m2m_tokens/verify` and resolves the API's M2MToken (flags
+   * such as `revoked` included, as returned) or throws a ClerkAPIResponseError.
+   */
+  async verify(params) {
+    const p = objectOrEmpty(params, 'verify params')
+    const token = p.token
+    if (typeof token !== 'string') throw new InvalidOptionsError(`verify: token must be a string, received ${describe(token)}`)
+    const machineSecretKey = optString(p, 'machineSecretKey', 'verify: ')
+    if (isM2MJwt(token)) {
+      const { data, errors } = await verifyM2MToken(token, this.#verifyOptions)
+      if (errors) throw errors[0]
+      return data
+    }
+    return settle(await this.#native.verifyOpaque(token, machineSecretKey))
+  }
+}
+
+/**
+ * `createClerkClient({ secretKey, machineSecretKey, apiUrl }).m2m`, standalone.
+ * Options: `secretKey`, `machineSecretKey`, `jwtKey` (local JWT verification),
+ * `apiUrl` (default https://api.clerk.com), `timeoutMs` (default 5000, 1–120000).
+ */
+function createM2MClient(options) {
+  return new M2MClient(options)
+}
+
+module.exports = { createM2MClient, M2MClient, M2MToken: require('./resources.js').M2MToken }
