@@ -35,3 +35,19 @@ export type MachineTokenType = 'api_key' | 'm2m_token' | 'oauth_token'
 export { createM2MClient } from './m2m'
 export type { M2MClient } from './m2m'
 export type { M2MClientOptions, CreateM2MTokenParams, RevokeM2MTokenParams, ListM2MTokensParams, VerifyM2MTokenParams, PaginatedM2MTokens } from './m2m'
+
+export { M2MToken } from './m2m'
+export {
+  verifyMachineAuthToken,
+  verifyM2MToken,
+  MachineTokenVerificationError,
+  MachineTokenVerificationErrorCode,
+  TokenVerificationErrorAction,
+  ClerkAPIError,
+  ClerkAPIResponseError,
+  isClerkAPIResponseError,
+  InvalidOptionsError,
+  IdPOAuthAccessToken,
+  APIKey,
+} from './verify'
+export type { VerifyMachineTokenOptions, MachineAuthResult, MachineTokenResult, MachineTokenVerificationErrorCodeValue, OAuthActor } from './verify'

@@ -15,6 +15,7 @@ module.exports = {
   MachineTokenVerificationError: errors.MachineTokenVerificationError,
   MachineTokenVerificationErrorCode: errors.MachineTokenVerificationErrorCode,
   TokenVerificationErrorAction: errors.TokenVerificationErrorAction,
+  ClerkAPIError: errors.ClerkAPIError,
   ClerkAPIResponseError: errors.ClerkAPIResponseError,
   isClerkAPIResponseError: errors.isClerkAPIResponseError,
   InvalidOptionsError: errors.InvalidOptionsError,

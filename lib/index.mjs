@@ -21,6 +21,18 @@ export const {
   isMachineTokenType,
   isTokenTypeAccepted,
   createM2MClient,
+  verifyMachineAuthToken,
+  verifyM2MToken,
+  MachineTokenVerificationError,
+  MachineTokenVerificationErrorCode,
+  TokenVerificationErrorAction,
+  ClerkAPIError,
+  ClerkAPIResponseError,
+  isClerkAPIResponseError,
+  InvalidOptionsError,
+  M2MToken,
+  IdPOAuthAccessToken,
+  APIKey,
 } = cjs
 
 export default cjs

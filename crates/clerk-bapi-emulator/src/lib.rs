@@ -91,6 +91,7 @@
 
 mod bodies;
 mod clock;
+mod config;
 mod conn;
 mod counters;
 mod errors;
@@ -105,6 +106,7 @@ mod state;
 pub use faults::{Fault, FaultRule, RetryAfter, Route};
 pub use keys::{KeyError, SigningKey};
 pub use reqlog::RecordedRequest;
-pub use server::{Emulator, EmulatorBuilder, EmulatorError, EmulatorHandle, InstanceConfig, MachineConfig};
+pub use config::{InstanceConfig, MachineConfig};
+pub use server::{Emulator, EmulatorBuilder, EmulatorError, EmulatorHandle};
 pub use state::seeded::{ApiKeySeed, OAuthTokenSeed, SeededToken};
 pub use state::{InstanceInfo, KeyInfo, Limits, MachineInfo};

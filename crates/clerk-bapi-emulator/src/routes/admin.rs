@@ -4,7 +4,8 @@
 use crate::errors::{json_response, ApiError};
 use crate::faults::{FaultRule, Route};
 use crate::keys::KeyError;
-use crate::server::{App, EmulatorError, MachineConfig};
+use crate::config::MachineConfig;
+use crate::server::{App, EmulatorError};
 use crate::state::seeded::{ApiKeySeed, OAuthTokenSeed};
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
