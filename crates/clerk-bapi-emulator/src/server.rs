@@ -2,6 +2,7 @@
 //! [`EmulatorHandle`] tests hold, and the shared state the HTTP routes and the admin API use.
 
 use crate::clock::EmulatorClock;
+use crate::config::{create_configured_machines, validate, InstanceConfig, MachineConfig};
 use crate::conn::{ConnHandle, ConnRegistry, EmulatorListener};
 use crate::counters::Counters;
 use crate::faults::{FaultRule, FaultTable, Route};
@@ -9,7 +10,6 @@ use crate::ids;
 use crate::keys::{KeyError, SigningKey};
 use crate::reqlog::{RecordedRequest, RequestLog};
 use crate::state::seeded::{ApiKeySeed, OAuthTokenSeed, SeededToken};
-use crate::config::{create_configured_machines, validate, InstanceConfig, MachineConfig};
 use crate::state::{EmulatorState, Instance, InstanceInfo, KeyInfo, Limits, MachineInfo};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -26,6 +26,7 @@
 use crate::bapi::{self, js_string, js_truthy, BapiConfig};
 use crate::clock::Clock;
 use crate::errors::{action, Reason, TokenVerificationError};
+use crate::keys::VerificationKey;
 use crate::redact::echo_untrusted;
 use crate::secret::Secret;
 use serde_json::Value;
@@ -118,7 +119,22 @@ pub struct JwksStats {
     pub scopes: usize,
 }
 
-type KeyMap = HashMap<String, Arc<Value>>;
+/// A JWKS entry: the JWK as served, and the key built from it once per fetch,
+/// so a warm verification does no key parsing at all.
+#[derive(Debug)]
+pub struct CachedJwk {
+    pub jwk: Value,
+    pub key: VerificationKey,
+}
+
+impl std::ops::Deref for CachedJwk {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        &self.jwk
+    }
+}
+
+type KeyMap = HashMap<String, Arc<CachedJwk>>;
 type FlightResult = Result<Arc<KeyMap>, TokenVerificationError>;
 type Flight = Arc<OnceCell<FlightResult>>;
 
@@ -229,7 +245,7 @@ pub fn parse_jwks(doc: &Value, max_keys: usize) -> Result<KeyMap, TokenVerificat
             // A primitive has no `kid` property.
             _ => "undefined".to_owned(),
         };
-        map.insert(kid, Arc::new(item.clone()));
+        map.insert(kid, Arc::new(CachedJwk { key: VerificationKey::from_jwk(item), jwk: item.clone() }));
     }
     Ok(map)
 }
@@ -241,7 +257,7 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
 }
 
 enum Plan {
-    Hit(Arc<Value>),
+    Hit(Arc<CachedJwk>),
     Miss(TokenVerificationError),
     Wait(Flight),
 }
@@ -272,7 +288,7 @@ impl JwksCache {
 
     /// Answers from memory only: the key if the scope is fresh and holds `kid`.
     /// Never fetches, never waits; `None` means "ask [`get_key`](Self::get_key)".
-    pub fn try_get_cached(&self, scope: &JwksScope, kid: Option<&Value>, now: f64) -> Option<Arc<Value>> {
+    pub fn try_get_cached(&self, scope: &JwksScope, kid: Option<&Value>, now: f64) -> Option<Arc<CachedJwk>> {
         let kid_key = kid_lookup_key(kid);
         let mut st = lock(&self.state);
         st.tick = st.tick.wrapping_add(1);
@@ -296,7 +312,7 @@ impl JwksCache {
         kid: Option<&Value>,
         skip_cache: bool,
         clock: &dyn Clock,
-    ) -> Result<Arc<Value>, TokenVerificationError> {
+    ) -> Result<Arc<CachedJwk>, TokenVerificationError> {
         let kid_key = kid_lookup_key(kid);
         let flight = match self.plan(scope, cfg, &kid_key, skip_cache, clock.now_ms()) {
             Plan::Hit(key) => return Ok(key),
@@ -464,7 +480,8 @@ mod tests {
         let mut st = lock(&cache.state);
         let entry = cache.entry(&mut st, scope, at);
         for k in keys {
-            entry.keys.insert((*k).to_owned(), Arc::new(json!({"kid": k})));
+            let jwk = json!({"kid": k});
+            entry.keys.insert((*k).to_owned(), Arc::new(CachedJwk { key: VerificationKey::from_jwk(&jwk), jwk }));
         }
         entry.last_updated_at = Some(at);
     }

@@ -24,6 +24,7 @@
 use crate::jsfmt;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
+use aws_lc_rs::signature::ParsedPublicKey;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use pkcs1::der::Decode;
 use serde_json::Value;
@@ -91,6 +92,23 @@ impl JwtAlgorithm {
         }
     }
 
+    /// aws-lc-rs parameters: PKCS#1 v1.5, 2048–8192-bit moduli (our key-size policy too).
+    fn aws_lc(self) -> &'static aws_lc_rs::signature::RsaParameters {
+        match self {
+            JwtAlgorithm::RS256 => &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+            JwtAlgorithm::RS384 => &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA384,
+            JwtAlgorithm::RS512 => &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA512,
+        }
+    }
+
+    const fn index(self) -> usize {
+        match self {
+            JwtAlgorithm::RS256 => 0,
+            JwtAlgorithm::RS384 => 1,
+            JwtAlgorithm::RS512 => 2,
+        }
+    }
+
     const fn jsonwebtoken(self) -> Algorithm {
         match self {
             JwtAlgorithm::RS256 => Algorithm::RS256,
@@ -128,6 +146,19 @@ pub struct RsaPublicKey {
     exponent: Vec<u8>,
     bits: usize,
     decoding: DecodingKey,
+    /// The key parsed by aws-lc once per algorithm (the EVP_PKEY keeps its
+    /// Montgomery context), so a verification is only the RSA operation.
+    /// `jsonwebtoken`'s verifier re-parses the key on every call.
+    parsed: Arc<[Option<ParsedPublicKey>; 3]>,
+}
+
+/// PKCS#1 `RSAPublicKey` DER of (n, e), parsed once for each RS algorithm.
+fn parse_for_all_algorithms(n: &[u8], e: &[u8]) -> [Option<ParsedPublicKey>; 3] {
+    let der = pkcs1::UintRef::new(n)
+        .and_then(|modulus| Ok((modulus, pkcs1::UintRef::new(e)?)))
+        .and_then(|(modulus, public_exponent)| pkcs1::der::Encode::to_der(&pkcs1::RsaPublicKey { modulus, public_exponent }));
+    let Ok(der) = der else { return [None, None, None] };
+    JwtAlgorithm::ALL.map(|alg| ParsedPublicKey::new(alg.aws_lc(), &der).ok())
 }
 
 impl fmt::Debug for RsaPublicKey {
@@ -182,6 +213,7 @@ impl RsaPublicKey {
             exponent: e.to_vec(),
             bits,
             decoding: DecodingKey::from_rsa_raw_components(n, e),
+            parsed: Arc::new(parse_for_all_algorithms(n, e)),
         })
     }
 
@@ -476,6 +508,10 @@ fn import_jwk(jwk: &Value) -> Imported {
 /// matching is `Ok(false)`, as in WebCrypto; `Err` only if the crypto
 /// provider refuses the key, which a constructed [`RsaPublicKey`] rules out.
 pub fn verify_signature(alg: JwtAlgorithm, signing_input: &[u8], signature: &[u8], key: &RsaPublicKey) -> Result<bool, String> {
+    if let Some(Some(parsed)) = key.parsed.get(alg.index()) {
+        return Ok(parsed.verify_sig(signing_input, signature).is_ok());
+    }
+    // Not reached for a constructed key; kept as the reference path.
     // The aws-lc-rs provider is named explicitly, so no process-wide default
     // provider has to be installed (and a second backend feature cannot make it panic).
     let verifier = (jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.verifier_factory)(&alg.jsonwebtoken(), &key.decoding)
@@ -1004,5 +1040,50 @@ mod tests {
             let pk = RsaPublicKey::from_components(&key_a().n(), &key_a().e()).unwrap();
             proptest::prop_assert_eq!(verify_signature(JwtAlgorithm::RS256, MSG, &sig, &pk), Ok(false));
         }
+    }
+}
+
+#[cfg(test)]
+mod parsed_key_tests {
+    use super::test_keys::key_a;
+    use super::*;
+
+    #[test]
+    fn parsed_and_reference_paths_agree() {
+        let key = RsaPublicKey::from_components(&key_a().n(), &key_a().e()).unwrap();
+        for alg in JwtAlgorithm::ALL {
+            let msg = b"header.payload";
+            let sig = key_a().sign(alg, msg);
+            let via_jsonwebtoken = |s: &[u8]| {
+                let v = (jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.verifier_factory)(&alg.jsonwebtoken(), &key.decoding).unwrap();
+                v.verify(msg, &s.to_vec()).is_ok()
+            };
+            assert!(key.parsed.get(alg.index()).is_some_and(Option::is_some), "parsed once for {alg:?}");
+            for s in [sig.clone(), sig[1..].to_vec(), vec![0; 256], Vec::new(), [sig.as_slice(), &[0]].concat()] {
+                assert_eq!(verify_signature(alg, msg, &s, &key), Ok(via_jsonwebtoken(&s)), "{alg:?}");
+            }
+        }
+    }
+
+    /// `cargo test -p clerk-m2m-core --release parsed_key_speed -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn parsed_key_speed() {
+        let key = RsaPublicKey::from_components(&key_a().n(), &key_a().e()).unwrap();
+        let msg = b"header.payload";
+        let sig = key_a().sign(JwtAlgorithm::RS256, msg);
+        let n = 3000;
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            assert_eq!(verify_signature(JwtAlgorithm::RS256, msg, &sig, &key), Ok(true));
+        }
+        let parsed = t.elapsed();
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            let v = (jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.verifier_factory)(&JwtAlgorithm::RS256.jsonwebtoken(), &key.decoding).unwrap();
+            assert!(v.verify(msg, &sig).is_ok());
+        }
+        let reparsed = t.elapsed();
+        println!("ParsedPublicKey: {:?}/op; jsonwebtoken (re-parse per call): {:?}/op", parsed / n, reparsed / n);
     }
 }

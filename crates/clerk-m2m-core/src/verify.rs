@@ -238,7 +238,7 @@ impl Verifier {
             KeySource::Jwks => {
                 let kid = jsfmt::get(&decoded.header, "kid");
                 let jwk = jwks::global().try_get_cached(&self.scope, kid, self.clock.now_ms())?;
-                Some(self.finish_jwt(token, &decoded, &VerificationKey::from_jwk(&jwk), oauth))
+                Some(self.finish_jwt(token, &decoded, &jwk.key, oauth))
             }
         }
     }
@@ -262,7 +262,7 @@ impl Verifier {
                 let kid = jsfmt::get(&decoded.header, "kid");
                 let fetched = jwks::global().get_key(&self.scope, &self.bapi, kid, self.options.skip_jwks_cache, self.clock.as_ref()).await;
                 match fetched {
-                    Ok(jwk) => self.finish_jwt(token, &decoded, &VerificationKey::from_jwk(&jwk), oauth),
+                    Ok(jwk) => self.finish_jwt(token, &decoded, &jwk.key, oauth),
                     Err(e) => Outcome::Rejected { token_type, error: jwt::machine_error(e) },
                 }
             }
