@@ -33,6 +33,12 @@ export declare class NativeVerifier {
   verifyLocal(token: string, m2MOnly: boolean): string | null
   /** The full verification, network included, on the async runtime. */
   verifyRemote(token: string, m2MOnly: boolean): Promise<string>
+  /**
+   * Verifies a batch on every core: local work is split across blocking
+   * threads, what needs the network runs concurrently. Outcomes in input order.
+   */
+  verifyMany(tokens: Array<string>, m2MOnly: boolean): Promise<Array<string>>
+  stats(): NativeVerifierStats
 }
 
 /** Internal: the async counterpart of [`panic_probe_sync`]. */
@@ -79,6 +85,21 @@ export interface NativeM2MClientOptions {
   timeoutMs?: number
 }
 
+/** Counters and cache sizes of a [`NativeVerifier`] (`stats()` in JS). */
+export interface NativeVerifierStats {
+  /** Verifications settled on the calling thread (no network, no thread hop). */
+  local: number
+  /** Verifications that went to the async runtime. */
+  remote: number
+  /** JWKS fetches made by this process, and lookups that joined a fetch in flight. */
+  jwksFetches: number
+  jwksCoalesced: number
+  jwksCooldownRejections: number
+  jwksScopes: number
+  /** Entries in the process-wide verified-signature cache. */
+  signatureCacheEntries: number
+}
+
 /** Options of a [`NativeVerifier`], already type-checked by the JS layer (`lib/verify.js`). */
 export interface NativeVerifyOptions {
   secretKey?: string
@@ -91,4 +112,5 @@ export interface NativeVerifyOptions {
   audience?: Array<string>
   timeoutMs?: number
   maxTokenBytes?: number
+  tokenCache?: boolean
 }

@@ -40,6 +40,7 @@ export { M2MToken } from './m2m'
 export {
   verifyMachineAuthToken,
   verifyM2MToken,
+  createM2MVerifier,
   MachineTokenVerificationError,
   MachineTokenVerificationErrorCode,
   TokenVerificationErrorAction,
@@ -50,4 +51,4 @@ export {
   IdPOAuthAccessToken,
   APIKey,
 } from './verify'
-export type { VerifyMachineTokenOptions, MachineAuthResult, MachineTokenResult, MachineTokenVerificationErrorCodeValue, OAuthActor } from './verify'
+export type { M2MVerifier, M2MVerifierOptions, M2MVerifierStats, VerifyMachineTokenOptions, MachineAuthResult, MachineTokenResult, MachineTokenVerificationErrorCodeValue, OAuthActor } from './verify'

@@ -1,7 +1,7 @@
 'use strict'
 // Public entry point (CommonJS). The ESM entry (index.mjs) re-exports this.
 
-const { verifyMachineAuthToken, verifyM2MToken } = require('./verify.js')
+const { verifyMachineAuthToken, verifyM2MToken, createM2MVerifier } = require('./verify.js')
 const errors = require('./errors.js')
 const { M2MToken, IdPOAuthAccessToken, APIKey } = require('./resources.js')
 const { createM2MClient } = require('./m2m.js')
@@ -11,6 +11,7 @@ module.exports = {
   ...require('./detect.js'),
   verifyMachineAuthToken,
   verifyM2MToken,
+  createM2MVerifier,
   createM2MClient,
   MachineTokenVerificationError: errors.MachineTokenVerificationError,
   MachineTokenVerificationErrorCode: errors.MachineTokenVerificationErrorCode,

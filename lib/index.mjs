@@ -23,6 +23,7 @@ export const {
   createM2MClient,
   verifyMachineAuthToken,
   verifyM2MToken,
+  createM2MVerifier,
   MachineTokenVerificationError,
   MachineTokenVerificationErrorCode,
   TokenVerificationErrorAction,

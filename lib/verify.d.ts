@@ -25,6 +25,11 @@ export interface VerifyMachineTokenOptions {
   timeoutMs?: number
   /** Tokens longer than this are refused before any work. Default 16384, 256–1048576. */
   maxTokenBytes?: number
+  /**
+   * Remember verified signatures (default true): a repeated token skips only the RSA operation;
+   * every claim, including expiry, is still checked on each call. Bounded (10,000 entries, 5 min).
+   */
+  tokenCache?: boolean
 }
 
 export type MachineTokenVerificationErrorCodeValue = 'token-invalid' | 'secret-key-invalid' | 'unexpected-error' | 'token-verification-failed'
@@ -148,3 +153,31 @@ export declare function verifyMachineAuthToken(token: string, options?: VerifyMa
 
 /** M2M tokens only (an M2M JWT or an opaque `mt_` token); anything else is a `token-invalid` result. */
 export declare function verifyM2MToken(token: string, options?: VerifyMachineTokenOptions): Promise<MachineTokenResult<M2MToken, 'm2m_token'>>
+
+export interface M2MVerifierOptions extends VerifyMachineTokenOptions {
+  /** Behave like verifyM2MToken instead of verifyMachineAuthToken. */
+  m2mOnly?: boolean
+}
+
+export interface M2MVerifierStats {
+  /** Verifications settled on the calling thread (no network, no thread hop). */
+  local: number
+  /** Verifications that went to the async runtime (network). */
+  remote: number
+  jwksFetches: number
+  jwksCoalesced: number
+  jwksCooldownRejections: number
+  jwksScopes: number
+  signatureCacheEntries: number
+}
+
+export interface M2MVerifier {
+  verify(token: string): Promise<MachineAuthResult>
+  /** One result per token, in order, using every core; an unroutable token's entry is an Error. */
+  verifyMany(tokens: string[]): Promise<Array<MachineAuthResult | Error>>
+  stats(): M2MVerifierStats
+  close(): void
+}
+
+/** A verifier bound to one option set (keys parsed once, no per-call option handling). */
+export declare function createM2MVerifier(options?: M2MVerifierOptions): M2MVerifier

@@ -60,8 +60,11 @@ function normalizeOptions(options) {
     audience: audienceList(options.audience),
     timeoutMs: optNumber(options, 'timeoutMs'),
     maxTokenBytes: optNumber(options, 'maxTokenBytes'),
+    tokenCache: options.tokenCache === undefined ? undefined : Boolean(options.tokenCache),
   }
 }
+
+const OPTION_NAMES = ['secretKey', 'machineSecretKey', 'jwtKey', 'apiUrl', 'apiVersion', 'clockSkewInMs', 'skipJwksCache', 'audience', 'timeoutMs', 'maxTokenBytes', 'tokenCache']
 
 // One native verifier per distinct option set: parsed keys, the JWKS scope and
 // the HTTP pool are built once. Bounded: the oldest entry is dropped first.
@@ -69,7 +72,7 @@ const VERIFIER_CACHE_MAX = 256
 const verifiers = new Map()
 
 function verifierKey(o) {
-  return JSON.stringify([o.secretKey, o.machineSecretKey, o.jwtKey, o.apiUrl, o.apiVersion, o.clockSkewInMs, o.skipJwksCache, o.audience, o.timeoutMs, o.maxTokenBytes])
+  return JSON.stringify(OPTION_NAMES.map((n) => o[n]))
 }
 
 function createNativeVerifier(normalized) {
@@ -80,7 +83,24 @@ function createNativeVerifier(normalized) {
   }
 }
 
+// Fast path: most callers pass the same options object every time. The
+// verifier found for an object is reused while every option value is still
+// identical (===), so a mutated object is noticed and looked up again.
+const byObject = new WeakMap()
+
+function sameValues(options, snapshot) {
+  for (let i = 0; i < OPTION_NAMES.length; i++) {
+    if (options[OPTION_NAMES[i]] !== snapshot[i]) return false
+  }
+  return true
+}
+
 function verifierFor(options) {
+  const isObject = typeof options === 'object' && options !== null
+  if (isObject) {
+    const hit = byObject.get(options)
+    if (hit !== undefined && sameValues(options, hit.snapshot)) return hit.verifier
+  }
   const normalized = normalizeOptions(options)
   const key = verifierKey(normalized)
   let v = verifiers.get(key)
@@ -89,6 +109,7 @@ function verifierFor(options) {
     if (verifiers.size >= VERIFIER_CACHE_MAX) verifiers.delete(verifiers.keys().next().value)
     verifiers.set(key, v)
   }
+  if (isObject) byObject.set(options, { verifier: v, snapshot: OPTION_NAMES.map((n) => options[n]) })
   return v
 }
 
@@ -146,4 +167,51 @@ function verifyM2MToken(token, options) {
   return verifyWith(token, options, MODE_M2M_ONLY)
 }
 
-module.exports = { verifyMachineAuthToken, verifyM2MToken, normalizeOptions, verifierFor, toResult }
+/**
+ * A verifier bound to one option set: keys parsed, JWKS scope and HTTP pool
+ * ready, so per-call option handling disappears.
+ */
+function createM2MVerifier(options = {}) {
+  const native = createNativeVerifier(normalizeOptions(options))
+  const m2mOnly = options !== null && typeof options === 'object' && options.m2mOnly === true
+  let closed = false
+  const ensureOpen = () => {
+    if (closed) throw new Error('This verifier is closed.')
+  }
+  return {
+    /** Same result as verifyMachineAuthToken (or verifyM2MToken with `m2mOnly: true`). */
+    async verify(token) {
+      ensureOpen()
+      if (typeof token !== 'string') throw new TypeError(`token must be a string, received ${describe(token)}`)
+      const local = native.verifyLocal(token, m2mOnly)
+      return toResult(local ?? (await native.verifyRemote(token, m2mOnly)))
+    },
+    /**
+     * Verifies a batch using every core. Resolves one result per token, in
+     * order; an unroutable token's entry is the Error the single call would reject with.
+     */
+    async verifyMany(tokens) {
+      ensureOpen()
+      if (!Array.isArray(tokens)) throw new TypeError(`tokens must be an array, received ${describe(tokens)}`)
+      for (const t of tokens) if (typeof t !== 'string') throw new TypeError(`every token must be a string, received ${describe(t)}`)
+      const outcomes = await native.verifyMany(tokens, m2mOnly)
+      return outcomes.map((o) => {
+        try {
+          return toResult(o)
+        } catch (e) {
+          return e
+        }
+      })
+    },
+    /** Counters: calls settled without a thread hop (`local`), network calls (`remote`), cache sizes. */
+    stats() {
+      return native.stats()
+    },
+    /** Releases this verifier; shared caches and the HTTP pool stay for other verifiers. */
+    close() {
+      closed = true
+    },
+  }
+}
+
+module.exports = { verifyMachineAuthToken, verifyM2MToken, createM2MVerifier, normalizeOptions, verifierFor, toResult }

@@ -9,7 +9,10 @@ mod m2m_client;
 
 use clerk_m2m_core::detect;
 use clerk_m2m_core::options::{RawOptions, VerifyOptions};
-use clerk_m2m_core::verify::{Mode, Verifier};
+use clerk_m2m_core::errors::{MachineErrorCode, MachineTokenVerificationError};
+use clerk_m2m_core::verify::{Mode, Outcome, Verifier};
+use clerk_m2m_core::{jwks, sigcache};
+use std::sync::atomic::{AtomicU64, Ordering};
 use napi::bindgen_prelude::*;
 use std::sync::Arc;
 use napi_derive::napi;
@@ -110,6 +113,7 @@ pub struct NativeVerifyOptions {
     pub audience: Option<Vec<String>>,
     pub timeout_ms: Option<f64>,
     pub max_token_bytes: Option<f64>,
+    pub token_cache: Option<bool>,
 }
 
 impl From<NativeVerifyOptions> for RawOptions {
@@ -125,6 +129,7 @@ impl From<NativeVerifyOptions> for RawOptions {
             audience: o.audience.unwrap_or_default(),
             timeout_ms: o.timeout_ms,
             max_token_bytes: o.max_token_bytes,
+            token_cache: o.token_cache,
         }
     }
 }
@@ -142,6 +147,24 @@ fn mode(m2m_only: bool) -> Mode {
 #[napi]
 pub struct NativeVerifier {
     inner: Arc<Verifier>,
+    local: Arc<AtomicU64>,
+    remote: Arc<AtomicU64>,
+}
+
+/// Counters and cache sizes of a [`NativeVerifier`] (`stats()` in JS).
+#[napi(object)]
+pub struct NativeVerifierStats {
+    /// Verifications settled on the calling thread (no network, no thread hop).
+    pub local: f64,
+    /// Verifications that went to the async runtime.
+    pub remote: f64,
+    /// JWKS fetches made by this process, and lookups that joined a fetch in flight.
+    pub jwks_fetches: f64,
+    pub jwks_coalesced: f64,
+    pub jwks_cooldown_rejections: f64,
+    pub jwks_scopes: f64,
+    /// Entries in the process-wide verified-signature cache.
+    pub signature_cache_entries: f64,
 }
 
 #[napi]
@@ -149,19 +172,92 @@ impl NativeVerifier {
     #[napi(constructor, catch_unwind)]
     pub fn new(options: NativeVerifyOptions) -> Result<Self> {
         let options = VerifyOptions::from_raw(options.into()).map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
-        Ok(NativeVerifier { inner: Arc::new(Verifier::new(options)) })
+        Ok(NativeVerifier { inner: Arc::new(Verifier::new(options)), local: Arc::default(), remote: Arc::default() })
     }
 
     /// Settles on the calling thread whatever needs no network; `null` means "call `verifyRemote`".
     #[napi(catch_unwind)]
     pub fn verify_local(&self, token: String, m2m_only: bool) -> Option<String> {
-        self.inner.verify_local(&token, mode(m2m_only)).map(|o| o.to_json_string())
+        let outcome = self.inner.verify_local(&token, mode(m2m_only))?;
+        self.local.fetch_add(1, Ordering::Relaxed);
+        Some(outcome.to_json_string())
     }
 
     /// The full verification, network included, on the async runtime.
     #[napi]
     pub async fn verify_remote(&self, token: String, m2m_only: bool) -> String {
+        self.remote.fetch_add(1, Ordering::Relaxed);
         let verifier = Arc::clone(&self.inner);
         verifier.verify(&token, mode(m2m_only)).await.to_json_string()
     }
+
+    /// Verifies a batch on every core: local work is split across blocking
+    /// threads, what needs the network runs concurrently. Outcomes in input order.
+    #[napi]
+    pub async fn verify_many(&self, tokens: Vec<String>, m2m_only: bool) -> Vec<String> {
+        let mode = mode(m2m_only);
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+        let chunk = tokens.len().div_ceil(workers).max(1);
+        let tokens = Arc::new(tokens);
+        let mut local = Vec::with_capacity(workers);
+        for start in (0..tokens.len()).step_by(chunk) {
+            let (verifier, tokens) = (Arc::clone(&self.inner), Arc::clone(&tokens));
+            let end = (start + chunk).min(tokens.len());
+            local.push(tokio::task::spawn_blocking(move || {
+                tokens.get(start..end).unwrap_or_default().iter().map(|t| verifier.verify_local(t, mode)).collect::<Vec<_>>()
+            }));
+        }
+        let mut outcomes = Vec::with_capacity(tokens.len());
+        for handle in local {
+            match handle.await {
+                Ok(part) => outcomes.extend(part),
+                // A panicking chunk (a bug) falls back to the async path for its tokens.
+                Err(_) => outcomes.extend(std::iter::repeat_n(None, chunk)),
+            }
+        }
+        outcomes.resize(tokens.len(), None);
+        let mut remote = tokio::task::JoinSet::new();
+        for (i, o) in outcomes.iter().enumerate() {
+            if o.is_none() {
+                let (verifier, tokens) = (Arc::clone(&self.inner), Arc::clone(&tokens));
+                remote.spawn(async move {
+                    let token = tokens.get(i).map(String::as_str).unwrap_or_default();
+                    (i, verifier.verify(token, mode).await)
+                });
+            }
+        }
+        let local_count = outcomes.iter().filter(|o| o.is_some()).count() as u64;
+        self.local.fetch_add(local_count, Ordering::Relaxed);
+        self.remote.fetch_add(tokens.len() as u64 - local_count, Ordering::Relaxed);
+        while let Some(joined) = remote.join_next().await {
+            if let Ok((i, o)) = joined {
+                if let Some(slot) = outcomes.get_mut(i) {
+                    *slot = Some(o);
+                }
+            }
+        }
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or(Outcome::Rejected { token_type: clerk_m2m_core::TokenType::M2MToken, error: internal_error() }).to_json_string())
+            .collect()
+    }
+
+    #[napi(catch_unwind)]
+    pub fn stats(&self) -> NativeVerifierStats {
+        let jwks = jwks::global().stats();
+        NativeVerifierStats {
+            local: self.local.load(Ordering::Relaxed) as f64,
+            remote: self.remote.load(Ordering::Relaxed) as f64,
+            jwks_fetches: jwks.fetches as f64,
+            jwks_coalesced: jwks.coalesced as f64,
+            jwks_cooldown_rejections: jwks.cooldown_rejections as f64,
+            jwks_scopes: jwks.scopes as f64,
+            signature_cache_entries: sigcache::global().len() as f64,
+        }
+    }
+}
+
+/// What a batch entry reports if its task died (only a bug can cause it).
+fn internal_error() -> MachineTokenVerificationError {
+    MachineTokenVerificationError::new(MachineErrorCode::UnexpectedError, "Unexpected error")
 }

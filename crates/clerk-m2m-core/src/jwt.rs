@@ -24,6 +24,7 @@ use crate::errors::{action, MachineErrorCode, MachineTokenVerificationError, Rea
 use crate::jsfmt::get;
 use crate::keys::{verify_signature, VerificationKey};
 use crate::resources::{IdPOAuthAccessToken, M2MToken};
+use crate::sigcache::SignatureCache;
 use serde_json::Value;
 
 /// Options of `verifyJwt` (the machine paths use only some, see below).
@@ -39,6 +40,8 @@ pub struct JwtVerifyOptions<'a> {
     pub clock_skew_ms: Option<f64>,
     /// `headerType`: `None` → `typ` absent or `JWT`; `Some(list)` → `typ` in the list.
     pub header_type: Option<&'a [&'a str]>,
+    /// Where verified signatures are remembered (`None` = always do the RSA operation).
+    pub signature_cache: Option<&'a SignatureCache>,
 }
 
 /// `verifyJwt(token, options)` with a decoded token and a key.
@@ -55,8 +58,16 @@ pub fn verify_jwt(
     let alg = claims::assert_header_algorithm(get(header, "alg"))?;
 
     let public_key = key.import_for(alg).map_err(signature_exception)?;
-    match verify_signature(alg, decoded.signing_input(token).as_bytes(), &decoded.signature, public_key) {
-        Ok(true) => {}
+    let signing_input = decoded.signing_input(token).as_bytes();
+    let cached = options.signature_cache.map(|c| (c, SignatureCache::key(public_key.id(), alg, signing_input, &decoded.signature)));
+    let seen = cached.as_ref().is_some_and(|(c, k)| c.is_verified(k, clock.now_ms()));
+    let verified = if seen { Ok(true) } else { verify_signature(alg, signing_input, &decoded.signature, public_key) };
+    match verified {
+        Ok(true) => {
+            if let (false, Some((c, k))) = (seen, cached) {
+                c.remember(k, clock.now_ms());
+            }
+        }
         Ok(false) => return Err(TokenVerificationError::new(Reason::TokenInvalidSignature, "JWT signature is invalid.")),
         Err(message) => return Err(signature_exception(message)),
     }
@@ -110,6 +121,8 @@ pub struct MachineJwtOptions<'a> {
     pub audience: &'a [String],
     /// `clockSkewInMs` as given (`None` = undefined).
     pub clock_skew_ms: Option<f64>,
+    /// The verified-signature cache, when enabled.
+    pub signature_cache: Option<&'a SignatureCache>,
 }
 
 /// `verifyM2MJwt` once the key is resolved: category check, `verifyJwt`
@@ -123,7 +136,12 @@ pub fn verify_m2m_jwt_with_key(
     clock: &dyn Clock,
 ) -> Result<M2MToken, MachineTokenVerificationError> {
     check_m2m_category(decoded)?;
-    let jwt_options = JwtVerifyOptions { audience: options.audience, clock_skew_ms: options.clock_skew_ms, ..JwtVerifyOptions::default() };
+    let jwt_options = JwtVerifyOptions {
+        audience: options.audience,
+        clock_skew_ms: options.clock_skew_ms,
+        signature_cache: options.signature_cache,
+        ..JwtVerifyOptions::default()
+    };
     verify_jwt(token, decoded, key, &jwt_options, clock).map_err(machine_error)?;
     M2MToken::from_jwt_payload(&decoded.payload, options.clock_skew_ms, clock).map_err(machine_error)
 }
@@ -141,6 +159,7 @@ pub fn verify_oauth_jwt_with_key(
     let jwt_options = JwtVerifyOptions {
         clock_skew_ms: options.clock_skew_ms,
         header_type: Some(&OAUTH_ACCESS_TOKEN_TYPES[..]),
+        signature_cache: options.signature_cache,
         ..JwtVerifyOptions::default()
     };
     verify_jwt(token, decoded, key, &jwt_options, clock).map_err(machine_error)?;
@@ -434,7 +453,7 @@ mod tests {
     #[test]
     fn m2m_lenient_audience_and_skew() {
         let aud = vec!["other".to_owned()];
-        let opts = MachineJwtOptions { audience: &aud, clock_skew_ms: None };
+        let opts = MachineJwtOptions { audience: &aud, clock_skew_ms: None, signature_cache: None };
         assert!(m2m(&token(&h0(), &p0()), &pem_key(), &opts).is_ok(), "no aud in the token passes");
         assert_eq!(
             m2m(&token(&h0(), &with(p0(), json!({"aud": ["mch_1xxxxx", "mch_2xxxxx"]}))), &pem_key(), &opts).unwrap_err().message,
@@ -444,7 +463,7 @@ mod tests {
         assert!(m2m(&token(&h0(), &with(p0(), json!({"azp": "x", "iss": "y"}))), &pem_key(), &opts).is_ok());
         let t = token(&h0(), &with(p0(), json!({"exp": NOW_S - 2.0})));
         assert!(m2m(&t, &pem_key(), &MachineJwtOptions::default()).is_ok(), "inside the default 5 s");
-        assert!(m2m(&t, &pem_key(), &MachineJwtOptions { audience: &[], clock_skew_ms: Some(0.0) }).is_err());
+        assert!(m2m(&t, &pem_key(), &MachineJwtOptions { audience: &[], clock_skew_ms: Some(0.0), signature_cache: None }).is_err());
     }
 
     #[test]
@@ -496,7 +515,7 @@ mod tests {
         );
         // Strict audience after the signature; the lenient one is not applied.
         let expected = vec!["other".to_owned()];
-        let opts = MachineJwtOptions { audience: &expected, clock_skew_ms: None };
+        let opts = MachineJwtOptions { audience: &expected, clock_skew_ms: None, signature_cache: None };
         assert_eq!(
             oauth(&token(&oauth_header(), &payload), &opts),
             Err(mtve(
@@ -510,7 +529,7 @@ mod tests {
             "Invalid OAuth audience claim (aud) undefined. Expected a non-empty string or a non-empty array of non-empty strings."
         );
         let api = vec!["api".to_owned()];
-        assert!(oauth(&token(&oauth_header(), &payload), &MachineJwtOptions { audience: &api, clock_skew_ms: None }).is_ok());
+        assert!(oauth(&token(&oauth_header(), &payload), &MachineJwtOptions { audience: &api, clock_skew_ms: None, signature_cache: None }).is_ok());
         // Forged token with a mismatching audience: the signature is reported.
         let forged = token_with(&oauth_header(), &payload, key_b(), JwtAlgorithm::RS256);
         assert_eq!(oauth(&forged, &opts).unwrap_err().message, "JWT signature is invalid.");
@@ -549,7 +568,7 @@ mod tests {
             };
             if let Ok(decoded) = crate::decode::decode_with_limit(&t, 1 << 20) {
                 let aud = vec!["a".to_owned()];
-                let opts = MachineJwtOptions { audience: &aud, clock_skew_ms: skew };
+                let opts = MachineJwtOptions { audience: &aud, clock_skew_ms: skew, signature_cache: None };
                 for key in [pem_key(), jwk_key()] {
                     let _ = verify_jwt(&t, &decoded, &key, &JwtVerifyOptions::default(), &NOW);
                     if let Ok(tok) = verify_m2m_jwt_with_key(&t, &decoded, &key, &opts, &NOW) { let _ = tok.to_json(); }

@@ -150,7 +150,11 @@ pub struct RsaPublicKey {
     /// Montgomery context), so a verification is only the RSA operation.
     /// `jsonwebtoken`'s verifier re-parses the key on every call.
     parsed: Arc<[Option<ParsedPublicKey>; 3]>,
+    /// Process-unique identity of this key material (for the signature cache).
+    id: u64,
 }
+
+static NEXT_KEY_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// PKCS#1 `RSAPublicKey` DER of (n, e), parsed once for each RS algorithm.
 fn parse_for_all_algorithms(n: &[u8], e: &[u8]) -> [Option<ParsedPublicKey>; 3] {
@@ -214,6 +218,7 @@ impl RsaPublicKey {
             bits,
             decoding: DecodingKey::from_rsa_raw_components(n, e),
             parsed: Arc::new(parse_for_all_algorithms(n, e)),
+            id: NEXT_KEY_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -258,6 +263,12 @@ impl RsaPublicKey {
     }
 
     /// Modulus size in bits.
+    /// Identity of this key within the process: never reused, so a cached
+    /// verification can never be credited to another key.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     pub fn modulus_bits(&self) -> usize {
         self.bits
     }

@@ -30,6 +30,7 @@ pub mod options;
 pub mod redact;
 pub mod resources;
 pub mod secret;
+pub mod sigcache;
 pub mod verify;
 
 pub use constants::TokenType;

@@ -35,6 +35,8 @@ pub struct RawOptions {
     pub audience: Vec<String>,
     pub timeout_ms: Option<f64>,
     pub max_token_bytes: Option<f64>,
+    /// `tokenCache` (default on): remember verified signatures (see `sigcache`).
+    pub token_cache: Option<bool>,
 }
 
 /// Why options were refused. Messages name the option, never its value when secret.
@@ -60,6 +62,7 @@ pub struct VerifyOptions {
     pub audience: Vec<String>,
     pub timeout: Duration,
     pub max_token_bytes: usize,
+    pub token_cache: bool,
 }
 
 impl fmt::Debug for VerifyOptions {
@@ -75,6 +78,7 @@ impl fmt::Debug for VerifyOptions {
             .field("audience", &self.audience)
             .field("timeout", &self.timeout)
             .field("max_token_bytes", &self.max_token_bytes)
+            .field("token_cache", &self.token_cache)
             .finish()
     }
 }
@@ -156,6 +160,7 @@ impl VerifyOptions {
             // Both bounds were checked above, so the conversion cannot overflow.
             timeout: Duration::from_millis(timeout_ms as u64),
             max_token_bytes: max_bytes as usize,
+            token_cache: raw.token_cache.unwrap_or(true),
         })
     }
 

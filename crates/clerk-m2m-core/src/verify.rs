@@ -22,6 +22,7 @@ use crate::keys::VerificationKey;
 use crate::options::VerifyOptions;
 use crate::redact::echo_untrusted;
 use crate::resources::{IdPOAuthAccessToken, M2MToken};
+use crate::sigcache;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -135,7 +136,11 @@ impl Verifier {
     }
 
     fn jwt_options(&self) -> MachineJwtOptions<'_> {
-        MachineJwtOptions { audience: &self.options.audience, clock_skew_ms: self.options.clock_skew_in_ms }
+        MachineJwtOptions {
+            audience: &self.options.audience,
+            clock_skew_ms: self.options.clock_skew_in_ms,
+            signature_cache: self.options.token_cache.then(sigcache::global),
+        }
     }
 
     /// The routing of `verifyMachineAuthToken` up to the first point that may need a key or the network.
@@ -473,6 +478,44 @@ mod tests {
     fn jwks_mode_without_a_warm_cache_needs_the_network() {
         let v = verifier(RawOptions { secret_key: Some("sk_test_verify_rs_unit".into()), api_url: Some("http://127.0.0.1:9".into()), ..RawOptions::default() });
         assert_eq!(v.verify_local(&m2m_token(json!({})), Mode::MachineAuth), None);
+    }
+
+    /// A clock tests can move.
+    struct MovableClock(std::sync::Mutex<f64>);
+    impl Clock for MovableClock {
+        fn now_ms(&self) -> f64 {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    #[test]
+    fn signature_cache_hits_give_the_answer_a_fresh_verification_would() {
+        let clock = Arc::new(MovableClock(std::sync::Mutex::new(NOW_S * 1000.0)));
+        let options = VerifyOptions::from_raw(RawOptions { jwt_key: Some(key_a().spki_pem()), ..RawOptions::default() }).unwrap();
+        let cached = Verifier::with_clock(options.clone(), clock.clone());
+        let fresh = Verifier::with_clock(VerifyOptions { token_cache: false, ..options }, clock.clone());
+        let t = m2m_token(json!({"exp": NOW_S + 60.0, "nbf": NOW_S - 1.0, "jti": "mt_cache_test"}));
+        for step_ms in [0.0, 1.0, 30_000.0, 34_999.0, 36_000.0, 400_000.0] {
+            *clock.0.lock().unwrap() = NOW_S * 1000.0 + step_ms;
+            for _ in 0..2 {
+                let a = cached.verify_local(&t, Mode::MachineAuth).unwrap().to_json_string();
+                let b = fresh.verify_local(&t, Mode::MachineAuth).unwrap().to_json_string();
+                assert_eq!(a, b, "at +{step_ms} ms");
+            }
+        }
+        // Expired at +65 s (exp + 5 s skew): the cached path says so too.
+        *clock.0.lock().unwrap() = (NOW_S + 66.0) * 1000.0;
+        assert_eq!(code(&cached.verify_local(&t, Mode::MachineAuth).unwrap()).1, "token-verification-failed");
+    }
+
+    #[test]
+    fn a_signature_verified_under_one_key_is_never_credited_to_another() {
+        let t = m2m_token(json!({"jti": "mt_cross_key"}));
+        let a = pem_verifier();
+        assert!(matches!(a.verify_local(&t, Mode::MachineAuth), Some(Outcome::Verified { .. })));
+        let b = verifier(RawOptions { jwt_key: Some(key_b().spki_pem()), ..RawOptions::default() });
+        let (_, c, m) = code(&b.verify_local(&t, Mode::MachineAuth).unwrap());
+        assert_eq!((c, m.as_str()), ("token-verification-failed", "JWT signature is invalid."));
     }
 
     #[test]

@@ -1,0 +1,118 @@
+//! The verified-signature cache: a repeated token skips only the RSA operation.
+//!
+//! Entries are keyed by SHA-256 over (key identity, algorithm, signing input,
+//! signature), so a hit means "these exact bytes were verified by this exact
+//! key". Everything else — decoding, the `cat`/`typ`/`alg` rules, and the
+//! time claims against the clock and skew — runs again on every call, so a hit
+//! gives the same answer a fresh verification would, including expiry that
+//! happened since. Only valid signatures are stored (a flood of garbage cannot
+//! evict real entries), the number of entries is bounded, and an entry lives no
+//! longer than the JWKS TTL, so a rotated-out key stops matching.
+
+use crate::keys::JwtAlgorithm;
+use quick_cache::sync::Cache;
+use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+
+/// Entries at most (each ~80 bytes with overhead: about 1 MiB in all).
+pub const DEFAULT_CAPACITY: usize = 10_000;
+/// Lifetime of an entry, equal to the JWKS cache TTL.
+pub const ENTRY_TTL_MS: f64 = 300_000.0;
+
+pub type SigKey = [u8; 32];
+
+pub struct SignatureCache {
+    entries: Cache<SigKey, f64>,
+    ttl_ms: f64,
+}
+
+impl std::fmt::Debug for SignatureCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignatureCache").field("len", &self.entries.len()).field("ttl_ms", &self.ttl_ms).finish()
+    }
+}
+
+static GLOBAL: LazyLock<SignatureCache> = LazyLock::new(|| SignatureCache::new(DEFAULT_CAPACITY, ENTRY_TTL_MS));
+
+/// The process-wide cache (entries of different keys never collide: the key identity is hashed in).
+pub fn global() -> &'static SignatureCache {
+    &GLOBAL
+}
+
+impl SignatureCache {
+    pub fn new(capacity: usize, ttl_ms: f64) -> Self {
+        SignatureCache { entries: Cache::new(capacity.max(1)), ttl_ms }
+    }
+
+    pub fn key(key_id: u64, alg: JwtAlgorithm, signing_input: &[u8], signature: &[u8]) -> SigKey {
+        let mut h = Sha256::new();
+        h.update(key_id.to_be_bytes());
+        h.update(alg.as_str().as_bytes());
+        // Lengths make the concatenation unambiguous.
+        h.update((signing_input.len() as u64).to_be_bytes());
+        h.update(signing_input);
+        h.update(signature);
+        h.finalize().into()
+    }
+
+    /// True if these bytes were verified by this key within the TTL.
+    pub fn is_verified(&self, key: &SigKey, now_ms: f64) -> bool {
+        match self.entries.get(key) {
+            Some(at) if now_ms - at < self.ttl_ms && now_ms >= at => true,
+            Some(_) => {
+                self.entries.remove(key);
+                false
+            }
+            None => false,
+        }
+    }
+
+    pub fn remember(&self, key: SigKey, now_ms: f64) {
+        self.entries.insert(key, now_ms);
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hits_only_for_the_same_bytes_and_key_within_the_ttl() {
+        let c = SignatureCache::new(10, 1000.0);
+        let k = SignatureCache::key(1, JwtAlgorithm::RS256, b"h.p", b"sig");
+        assert!(!c.is_verified(&k, 0.0));
+        c.remember(k, 0.0);
+        assert!(c.is_verified(&k, 999.0));
+        assert!(!c.is_verified(&k, 1000.0), "expired entries are gone");
+        assert!(!c.is_verified(&k, 1.0), "and stay gone");
+        assert_ne!(k, SignatureCache::key(2, JwtAlgorithm::RS256, b"h.p", b"sig"), "another key");
+        assert_ne!(k, SignatureCache::key(1, JwtAlgorithm::RS384, b"h.p", b"sig"), "another algorithm");
+        assert_ne!(k, SignatureCache::key(1, JwtAlgorithm::RS256, b"h.p", b"siG"), "another signature");
+        assert_ne!(SignatureCache::key(1, JwtAlgorithm::RS256, b"ab", b"c"), SignatureCache::key(1, JwtAlgorithm::RS256, b"a", b"bc"));
+    }
+
+    #[test]
+    fn a_clock_that_goes_back_misses() {
+        let c = SignatureCache::new(10, 1000.0);
+        let k = SignatureCache::key(1, JwtAlgorithm::RS256, b"x", b"y");
+        c.remember(k, 500.0);
+        assert!(!c.is_verified(&k, 100.0));
+    }
+
+    #[test]
+    fn capacity_is_bounded() {
+        let c = SignatureCache::new(100, 1e9);
+        for i in 0..10_000u64 {
+            c.remember(SignatureCache::key(i, JwtAlgorithm::RS256, b"x", b"y"), 0.0);
+        }
+        assert!(c.len() <= 100, "{}", c.len());
+    }
+}
