@@ -113,4 +113,5 @@ export interface NativeVerifyOptions {
   timeoutMs?: number
   maxTokenBytes?: number
   tokenCache?: boolean
+  opaqueCacheTtlMs?: number
 }

@@ -103,3 +103,29 @@ describe('createM2MVerifier', () => {
     expect((await verifyMachineAuthToken(t, options)).errors?.[0].message).toBe('JWT signature is invalid.')
   })
 })
+
+describe('opaque answers', () => {
+  it('concurrent identical opaque verifications make one Backend API call', async () => {
+    await emu.setFault('m2m_verify', { type: 'delay', ms: 200 })
+    await emu.resetCounters()
+    const v = createM2MVerifier({ apiUrl: emu.url, machineSecretKey: emu.machines.trpc.secretKey })
+    const results = await Promise.all(Array.from({ length: 50 }, () => v.verify(opaque)))
+    await emu.clearFaults()
+    expect(results.every((r) => !r.errors)).toBe(true)
+    expect((await emu.counters()).m2m_verify).toBe(1)
+  })
+
+  it('the opt-in result cache reuses answers, and is off by default', async () => {
+    await emu.resetCounters()
+    const off = createM2MVerifier({ apiUrl: emu.url, machineSecretKey: emu.machines.trpc.secretKey })
+    await off.verify(opaque)
+    await off.verify(opaque)
+    expect((await emu.counters()).m2m_verify).toBe(2)
+    const on = createM2MVerifier({ apiUrl: emu.url, machineSecretKey: emu.machines.trpc.secretKey, opaqueCacheTtlMs: 30_000 })
+    await on.verify(opaque)
+    await on.verify(opaque)
+    await on.verify(opaque)
+    expect((await emu.counters()).m2m_verify).toBe(3)
+    expect(() => createM2MVerifier({ opaqueCacheTtlMs: 120_000 })).toThrow(/opaqueCacheTtlMs/)
+  })
+})

@@ -30,6 +30,12 @@ export interface VerifyMachineTokenOptions {
    * every claim, including expiry, is still checked on each call. Bounded (10,000 entries, 5 min).
    */
   tokenCache?: boolean
+  /**
+   * Reuse a successful opaque-token answer for this long (ms, 0–60000; default 0 = off).
+   * Trade-off: a token revoked in the meantime still verifies until its entry expires
+   * (never past the token's own expiration). Concurrent identical calls always share one request.
+   */
+  opaqueCacheTtlMs?: number
 }
 
 export type MachineTokenVerificationErrorCodeValue = 'token-invalid' | 'secret-key-invalid' | 'unexpected-error' | 'token-verification-failed'

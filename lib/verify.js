@@ -61,10 +61,11 @@ function normalizeOptions(options) {
     timeoutMs: optNumber(options, 'timeoutMs'),
     maxTokenBytes: optNumber(options, 'maxTokenBytes'),
     tokenCache: options.tokenCache === undefined ? undefined : Boolean(options.tokenCache),
+    opaqueCacheTtlMs: optNumber(options, 'opaqueCacheTtlMs'),
   }
 }
 
-const OPTION_NAMES = ['secretKey', 'machineSecretKey', 'jwtKey', 'apiUrl', 'apiVersion', 'clockSkewInMs', 'skipJwksCache', 'audience', 'timeoutMs', 'maxTokenBytes', 'tokenCache']
+const OPTION_NAMES = ['secretKey', 'machineSecretKey', 'jwtKey', 'apiUrl', 'apiVersion', 'clockSkewInMs', 'skipJwksCache', 'audience', 'timeoutMs', 'maxTokenBytes', 'tokenCache', 'opaqueCacheTtlMs']
 
 // One native verifier per distinct option set: parsed keys, the JWKS scope and
 // the HTTP pool are built once. Bounded: the oldest entry is dropped first.

@@ -114,6 +114,7 @@ pub struct NativeVerifyOptions {
     pub timeout_ms: Option<f64>,
     pub max_token_bytes: Option<f64>,
     pub token_cache: Option<bool>,
+    pub opaque_cache_ttl_ms: Option<f64>,
 }
 
 impl From<NativeVerifyOptions> for RawOptions {
@@ -130,6 +131,7 @@ impl From<NativeVerifyOptions> for RawOptions {
             timeout_ms: o.timeout_ms,
             max_token_bytes: o.max_token_bytes,
             token_cache: o.token_cache,
+            opaque_cache_ttl_ms: o.opaque_cache_ttl_ms,
         }
     }
 }

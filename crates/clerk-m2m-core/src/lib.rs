@@ -21,6 +21,7 @@ pub mod detect;
 pub mod errors;
 pub mod http;
 pub mod json;
+pub mod opaque;
 pub mod jwt;
 pub mod jwks;
 pub mod jsfmt;

@@ -37,6 +37,8 @@ pub struct RawOptions {
     pub max_token_bytes: Option<f64>,
     /// `tokenCache` (default on): remember verified signatures (see `sigcache`).
     pub token_cache: Option<bool>,
+    /// `opaqueCacheTtlMs` (default 0 = off, at most 60 000).
+    pub opaque_cache_ttl_ms: Option<f64>,
 }
 
 /// Why options were refused. Messages name the option, never its value when secret.
@@ -63,6 +65,7 @@ pub struct VerifyOptions {
     pub timeout: Duration,
     pub max_token_bytes: usize,
     pub token_cache: bool,
+    pub opaque_cache_ttl_ms: f64,
 }
 
 impl fmt::Debug for VerifyOptions {
@@ -79,6 +82,7 @@ impl fmt::Debug for VerifyOptions {
             .field("timeout", &self.timeout)
             .field("max_token_bytes", &self.max_token_bytes)
             .field("token_cache", &self.token_cache)
+            .field("opaque_cache_ttl_ms", &self.opaque_cache_ttl_ms)
             .finish()
     }
 }
@@ -147,6 +151,10 @@ impl VerifyOptions {
         if !(MIN_MAX_TOKEN_BYTES..=MAX_MAX_TOKEN_BYTES).contains(&max_bytes) || max_bytes.fract() != 0.0 {
             return Err(OptionsError(format!("maxTokenBytes must be a whole number between {MIN_MAX_TOKEN_BYTES} and {MAX_MAX_TOKEN_BYTES}")));
         }
+        let opaque_cache_ttl_ms = finite("opaqueCacheTtlMs", raw.opaque_cache_ttl_ms.unwrap_or(0.0))?;
+        if !(0.0..=crate::opaque::MAX_RESULT_TTL_MS).contains(&opaque_cache_ttl_ms) {
+            return Err(OptionsError(format!("opaqueCacheTtlMs must be between 0 and {}", crate::opaque::MAX_RESULT_TTL_MS)));
+        }
         Ok(VerifyOptions {
             secret_key: non_empty(raw.secret_key).map(Secret::new),
             machine_secret_key: non_empty(raw.machine_secret_key).map(Secret::new),
@@ -161,6 +169,7 @@ impl VerifyOptions {
             timeout: Duration::from_millis(timeout_ms as u64),
             max_token_bytes: max_bytes as usize,
             token_cache: raw.token_cache.unwrap_or(true),
+            opaque_cache_ttl_ms,
         })
     }
 

@@ -22,6 +22,7 @@ use crate::keys::VerificationKey;
 use crate::options::VerifyOptions;
 use crate::redact::echo_untrusted;
 use crate::resources::{IdPOAuthAccessToken, M2MToken};
+use crate::opaque::OpaqueAnswers;
 use crate::sigcache;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -114,6 +115,7 @@ pub struct Verifier {
     bapi: BapiConfig,
     scope: JwksScope,
     key_source: KeySource,
+    opaque: OpaqueAnswers,
     clock: Arc<dyn Clock>,
 }
 
@@ -128,7 +130,14 @@ impl Verifier {
             (None, Some(_)) => KeySource::Jwks,
             (None, None) => KeySource::None,
         };
-        Verifier { bapi: BapiConfig::from_verify_options(&options), scope: JwksScope::for_options(&options), key_source, options, clock }
+        Verifier {
+            bapi: BapiConfig::from_verify_options(&options),
+            scope: JwksScope::for_options(&options),
+            key_source,
+            opaque: OpaqueAnswers::new(options.opaque_cache_ttl_ms),
+            options,
+            clock,
+        }
     }
 
     pub fn options(&self) -> &VerifyOptions {
@@ -274,7 +283,12 @@ impl Verifier {
         }
     }
 
+    /// Concurrent identical calls share one request; answers may be cached (opt-in).
     async fn verify_opaque(&self, token: &str, token_type: TokenType) -> Outcome {
+        self.opaque.get(token, || self.clock.now_ms(), || self.fetch_opaque(token, token_type)).await
+    }
+
+    async fn fetch_opaque(&self, token: &str, token_type: TokenType) -> Outcome {
         let answer = match token_type {
             TokenType::M2MToken => bapi::verify_m2m_opaque(&self.bapi, token).await,
             TokenType::OAuthToken => bapi::verify_oauth_opaque(&self.bapi, token).await,

@@ -1,0 +1,176 @@
+//! Opaque-token answers: single-flight for concurrent identical verifications,
+//! and an opt-in, short-lived result cache.
+//!
+//! Single-flight is always on: N concurrent verifications of one token make
+//! one Backend API call and share its answer (the answer cannot differ between
+//! them). The result cache is off by default (parity): every cached second is
+//! a second a revoked token still works, so its TTL is capped at 60 s and an
+//! entry never outlives the token's own `expiration`. Only successful answers
+//! are cached — never 4xx/5xx/429 or network failures.
+
+use crate::verify::{Outcome, VerifiedData};
+use quick_cache::sync::Cache;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::OnceCell;
+
+/// Longest result-cache TTL accepted.
+pub const MAX_RESULT_TTL_MS: f64 = 60_000.0;
+/// Entries of a verifier's result cache.
+pub const RESULT_CACHE_CAPACITY: usize = 10_000;
+
+type Key = [u8; 32];
+
+#[derive(Default)]
+pub struct OpaqueAnswers {
+    flights: Mutex<HashMap<Key, Arc<OnceCell<Outcome>>>>,
+    results: Option<(Cache<Key, (Outcome, f64)>, f64)>,
+}
+
+impl std::fmt::Debug for OpaqueAnswers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpaqueAnswers").field("result_cache", &self.results.as_ref().map(|(_, ttl)| ttl)).finish_non_exhaustive()
+    }
+}
+
+fn key(token: &str) -> Key {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// How long a verified answer may be reused: the TTL, never past `expiration`.
+fn cache_until(outcome: &Outcome, now_ms: f64, ttl_ms: f64) -> Option<f64> {
+    let Outcome::Verified { data: VerifiedData::Api(data), .. } = outcome else { return None };
+    let limit = now_ms + ttl_ms;
+    match data.get("expiration") {
+        None | Some(Value::Null) => Some(limit),
+        Some(v) => v.as_f64().filter(|e| e.is_finite()).map(|e| e.min(limit)).filter(|until| *until > now_ms),
+    }
+}
+
+impl OpaqueAnswers {
+    /// `result_ttl_ms` of 0 disables the result cache.
+    pub fn new(result_ttl_ms: f64) -> Self {
+        let ttl = result_ttl_ms.clamp(0.0, MAX_RESULT_TTL_MS);
+        OpaqueAnswers { flights: Mutex::default(), results: (ttl > 0.0).then(|| (Cache::new(RESULT_CACHE_CAPACITY), ttl)) }
+    }
+
+    /// The answer for `token`: cached, joined from a call in flight, or fetched by `fetch`.
+    pub async fn get<F, Fut>(&self, token: &str, now_ms: impl Fn() -> f64, fetch: F) -> Outcome
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Outcome>,
+    {
+        let k = key(token);
+        if let Some((cache, _)) = &self.results {
+            if let Some((outcome, until)) = cache.get(&k) {
+                if now_ms() < until {
+                    return outcome;
+                }
+                cache.remove(&k);
+            }
+        }
+        let (cell, leader) = {
+            let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+            match flights.get(&k) {
+                Some(cell) => (Arc::clone(cell), false),
+                None => {
+                    let cell = Arc::new(OnceCell::new());
+                    flights.insert(k, Arc::clone(&cell));
+                    (cell, true)
+                }
+            }
+        };
+        let outcome = cell.get_or_init(fetch).await.clone();
+        if leader {
+            self.flights.lock().unwrap_or_else(PoisonError::into_inner).remove(&k);
+            if let Some((cache, ttl)) = &self.results {
+                let now = now_ms();
+                if let Some(until) = cache_until(&outcome, now, *ttl) {
+                    cache.insert(k, (outcome.clone(), until));
+                }
+            }
+        }
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::constants::TokenType;
+    use crate::errors::{MachineErrorCode, MachineTokenVerificationError};
+    use serde_json::json;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn ok(expiration: Value) -> Outcome {
+        Outcome::Verified { token_type: TokenType::M2MToken, data: VerifiedData::Api(json!({"id": "mt_1", "expiration": expiration})) }
+    }
+
+    #[tokio::test]
+    async fn concurrent_identical_verifications_share_one_call() {
+        let answers = Arc::new(OpaqueAnswers::new(0.0));
+        let calls = Arc::new(AtomicU32::new(0));
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..50 {
+            let (answers, calls) = (Arc::clone(&answers), Arc::clone(&calls));
+            set.spawn(async move {
+                answers
+                    .get("mt_same", || 0.0, || async {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        ok(Value::Null)
+                    })
+                    .await
+            });
+        }
+        while let Some(r) = set.join_next().await {
+            assert!(matches!(r.unwrap(), Outcome::Verified { .. }));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Finished flights are forgotten: without a result cache the next call fetches again.
+        answers.get("mt_same", || 0.0, || async { calls.fetch_add(1, Ordering::SeqCst); ok(Value::Null) }).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn the_result_cache_is_opt_in_bounded_by_ttl_and_expiration_and_skips_failures() {
+        let answers = OpaqueAnswers::new(1_000.0);
+        let calls = AtomicU32::new(0);
+        let fetch_ok = |exp: Value| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async move { ok(exp) }
+        };
+        answers.get("mt_a", || 0.0, || fetch_ok(Value::Null)).await;
+        answers.get("mt_a", || 999.0, || fetch_ok(Value::Null)).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "hit inside the TTL");
+        answers.get("mt_a", || 1_000.0, || fetch_ok(Value::Null)).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "miss at the TTL");
+        // A token expiring in 100 ms is never served from cache after that.
+        answers.get("mt_b", || 0.0, || fetch_ok(json!(100.0))).await;
+        answers.get("mt_b", || 150.0, || fetch_ok(json!(100.0))).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+        // Failures are not cached.
+        let failures = AtomicU32::new(0);
+        for _ in 0..3 {
+            answers
+                .get("mt_c", || 0.0, || {
+                    failures.fetch_add(1, Ordering::SeqCst);
+                    async { Outcome::Rejected { token_type: TokenType::M2MToken, error: MachineTokenVerificationError::new(MachineErrorCode::UnexpectedError, "Unexpected error").with_status(Some(503)) } }
+                })
+                .await;
+        }
+        assert_eq!(failures.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn ttl_is_capped() {
+        let a = OpaqueAnswers::new(1e12);
+        assert_eq!(a.results.as_ref().map(|(_, t)| *t), Some(MAX_RESULT_TTL_MS));
+        assert!(OpaqueAnswers::new(f64::NAN).results.is_none());
+        assert!(OpaqueAnswers::new(0.0).results.is_none());
+        assert!(OpaqueAnswers::new(-5.0).results.is_none());
+    }
+}
