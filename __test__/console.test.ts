@@ -19,6 +19,7 @@ const {
 const { createM2MClient, M2MToken } = require('../lib/m2m.js')
 const { ClerkAPIResponseError } = require('../lib/errors.js')
 const { startEmulator } = require('../lib/emulator.js')
+import { receiverEnv as receiverEnvOf } from './helpers/emulator'
 
 let emu: any
 let webhook: any
@@ -31,14 +32,7 @@ beforeAll(async () => {
   emu = await startEmulator()
   ;({ webhook, trpc, worker } = emu.machines)
   // What the receiving tRPC service has in its environment.
-  receiverEnv = {
-    CLERK_API_URL: emu.url,
-    CLERK_SECRET_KEY: emu.secretKey,
-    CLERK_MACHINE_SECRET_KEY_TRPC: trpc.secretKey,
-    CLERK_M2M_MACHINE_ID_TRPC: trpc.id,
-    CLERK_M2M_MACHINE_ID_WEBHOOK: webhook.id,
-    CLERK_M2M_MACHINE_ID_WORKER: worker.id,
-  }
+  receiverEnv = receiverEnvOf(emu)
   webhookClient = createM2MClient({ machineSecretKey: webhook.secretKey, apiUrl: emu.url })
 })
 

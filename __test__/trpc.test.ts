@@ -12,6 +12,7 @@ const require = createRequire(import.meta.url)
 const { M2MAuthError } = require('../lib/console.js')
 const { createM2MClient } = require('../lib/m2m.js')
 const { startEmulator } = require('../lib/emulator.js')
+import { receiverEnv } from './helpers/emulator'
 
 let emu: any
 let webhook: any
@@ -23,14 +24,7 @@ let tokens: { webhook: string; worker: string; webhookJwt: string }
 beforeAll(async () => {
   emu = await startEmulator()
   ;({ webhook, trpc, worker } = emu.machines)
-  env = {
-    CLERK_API_URL: emu.url,
-    CLERK_SECRET_KEY: emu.secretKey,
-    CLERK_MACHINE_SECRET_KEY_TRPC: trpc.secretKey,
-    CLERK_M2M_MACHINE_ID_TRPC: trpc.id,
-    CLERK_M2M_MACHINE_ID_WEBHOOK: webhook.id,
-    CLERK_M2M_MACHINE_ID_WORKER: worker.id,
-  }
+  env = receiverEnv(emu)
   const wh = createM2MClient({ machineSecretKey: webhook.secretKey, apiUrl: emu.url })
   tokens = {
     webhook: (await wh.createToken({ secondsUntilExpiration: 3600, claims: { source: 'stripe' } })).token,

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createM2MVerifier, verifyMachineAuthToken } from '../lib/index.js'
 import { startEmulator, type Emulator } from '../lib/emulator.js'
+import { mintToken } from './helpers/emulator'
 import { generateKey, m2mHeader, m2mPayload, signJwt, nowSec } from './helpers/tokens'
 
 const key = generateKey('ins_verifier_test')
@@ -10,12 +11,7 @@ let opaque: string
 
 beforeAll(async () => {
   emu = await startEmulator()
-  const res = await fetch(`${emu.url}/m2m_tokens`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${emu.machines.webhook.secretKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ seconds_until_expiration: 600 }),
-  })
-  opaque = (await res.json()).token
+  opaque = (await mintToken(emu, 'webhook', { seconds_until_expiration: 600 })).token
 })
 afterAll(async () => {
   await emu?.stop()

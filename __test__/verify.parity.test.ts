@@ -7,6 +7,7 @@ import { verifyMachineAuthToken as ourVerify, verifyM2MToken as ourVerifyM2M } f
 import { loadOracle, type OracleMachine } from './helpers/oracle'
 import { generateKey, m2mHeader, m2mPayload, nowSec, signJwt, signRaw, b64u, type TestKey } from './helpers/tokens'
 import { startEmulator, type Emulator } from '../lib/emulator.js'
+import { mintToken } from './helpers/emulator'
 
 type TestEmulator = Emulator & { importSigningKey(k: { privateKeyPem: string; kid: string }): Promise<void> }
 
@@ -26,16 +27,7 @@ afterAll(async () => {
   await emu?.stop()
 })
 
-/** Mints a token over the Backend API wire format with a machine's secret key. */
-async function createToken(machine: string, body: Record<string, unknown>): Promise<{ id: string; token: string }> {
-  const res = await fetch(`${emu.url}/m2m_tokens`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${emu.machines[machine].secretKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  })
-  if (!res.ok) throw new Error(`create failed: ${res.status}`)
-  return res.json()
-}
+const createToken = (machine: string, body: Record<string, unknown>) => mintToken(emu, machine, body)
 
 async function revokeToken(id: string): Promise<void> {
   const res = await fetch(`${emu.url}/m2m_tokens/${encodeURIComponent(id)}/revoke`, {

@@ -86,6 +86,7 @@ pub fn is_token_type_accepted(token_type: Option<String>, accepts_token: Either<
 #[napi(catch_unwind, js_name = "__panicProbeSync")]
 pub fn panic_probe_sync() -> Result<()> {
     if std::env::var("CLERK_M2M_NATIVE_PANIC_PROBE").as_deref() == Ok("1") {
+        // Deliberate, opt-in only: the test checks catch_unwind turns it into a JS error.
         panic!("panic probe (sync)");
     }
     Err(Error::new(Status::GenericFailure, "panic probe disabled"))
@@ -95,6 +96,7 @@ pub fn panic_probe_sync() -> Result<()> {
 #[napi(js_name = "__panicProbeAsync")]
 pub async fn panic_probe_async() -> Result<()> {
     if std::env::var("CLERK_M2M_NATIVE_PANIC_PROBE").as_deref() == Ok("1") {
+        // Deliberate, opt-in only: napi polls async work under catch_unwind.
         panic!("panic probe (async)");
     }
     Err(Error::new(Status::GenericFailure, "panic probe disabled"))
