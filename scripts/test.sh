@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# The whole test suite: builds the addon (release) and the emulator, then runs
-# the Rust tests, the Vitest suites and the type check. Exits non-zero on any failure.
-set -euo pipefail
+# The whole test suite: builds the addon (release) and, through the Rust test
+# build, the Backend API emulator binary; then runs the Rust tests, the Vitest
+# suites and the type check. Every suite runs; the exit code is non-zero if any failed.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 
 echo "==> building the native addon (release)"
-npx napi build --platform --release
-echo "==> building the Backend API emulator"
-cargo build -p clerk-bapi-emulator
+npx napi build --platform --release || exit 1
+echo "==> building the Rust tests and the Backend API emulator"
+cargo test --workspace --no-run || exit 1
+
+status=0
 echo "==> Rust tests"
-cargo test --workspace
+cargo test --workspace || status=1
 echo "==> Vitest"
-npx vitest run
+npx vitest run || status=1
 echo "==> type check"
-npx tsc -p tsconfig.json --noEmit
+npx tsc -p tsconfig.json --noEmit && echo "type check: ok" || status=1
+exit $status
