@@ -12,7 +12,9 @@ function describe(value) {
 
 function assertString(value, name) {
   if (typeof value !== 'string') {
-    throw new TypeError(`${name} must be a string, received ${describe(value)}`)
+    const e = new TypeError(`${name} must be a string, received ${describe(value)}`)
+    e.code = 'ERR_INVALID_ARG_TYPE'
+    throw e
   }
 }
 

@@ -8,6 +8,7 @@
 // string; the result objects are built here, in JS, which is cheaper than
 // setting properties across the FFI boundary one by one.
 
+const { createHash } = require('node:crypto')
 const native = require('../index.js')
 const { MachineTokenVerificationError, InvalidOptionsError } = require('./errors.js')
 const { M2MToken, IdPOAuthAccessToken, deserialize } = require('./resources.js')
@@ -72,8 +73,9 @@ const OPTION_NAMES = ['secretKey', 'machineSecretKey', 'jwtKey', 'apiUrl', 'apiV
 const VERIFIER_CACHE_MAX = 256
 const verifiers = new Map()
 
+// Keyed by a SHA-256 of the option values, so no raw secret key becomes a map key.
 function verifierKey(o) {
-  return JSON.stringify(OPTION_NAMES.map((n) => o[n]))
+  return createHash('sha256').update(JSON.stringify(OPTION_NAMES.map((n) => o[n]))).digest('base64')
 }
 
 function createNativeVerifier(normalized) {
@@ -89,9 +91,22 @@ function createNativeVerifier(normalized) {
 // identical (===), so a mutated object is noticed and looked up again.
 const byObject = new WeakMap()
 
+// Arrays (audience) are compared element by element: an array changed in
+// place must not keep the verifier built for its old contents.
+function snapshotOf(options) {
+  return OPTION_NAMES.map((n) => (Array.isArray(options[n]) ? [...options[n]] : options[n]))
+}
+
 function sameValues(options, snapshot) {
   for (let i = 0; i < OPTION_NAMES.length; i++) {
-    if (options[OPTION_NAMES[i]] !== snapshot[i]) return false
+    const now = options[OPTION_NAMES[i]]
+    const then = snapshot[i]
+    if (Array.isArray(then)) {
+      if (!Array.isArray(now) || now.length !== then.length) return false
+      for (let j = 0; j < then.length; j++) if (now[j] !== then[j]) return false
+    } else if (now !== then) {
+      return false
+    }
   }
   return true
 }
@@ -110,7 +125,7 @@ function verifierFor(options) {
     if (verifiers.size >= VERIFIER_CACHE_MAX) verifiers.delete(verifiers.keys().next().value)
     verifiers.set(key, v)
   }
-  if (isObject) byObject.set(options, { verifier: v, snapshot: OPTION_NAMES.map((n) => options[n]) })
+  if (isObject) byObject.set(options, { verifier: v, snapshot: snapshotOf(options) })
   return v
 }
 
@@ -144,8 +159,14 @@ function toResult(outcomeJson) {
 const MODE_MACHINE = false
 const MODE_M2M_ONLY = true
 
+function argTypeError(message) {
+  const e = new TypeError(message)
+  e.code = 'ERR_INVALID_ARG_TYPE'
+  return e
+}
+
 async function verifyWith(token, options, m2mOnly) {
-  if (typeof token !== 'string') throw new TypeError(`token must be a string, received ${describe(token)}`)
+  if (typeof token !== 'string') throw argTypeError(`token must be a string, received ${describe(token)}`)
   const verifier = verifierFor(options)
   const local = verifier.verifyLocal(token, m2mOnly)
   return toResult(local ?? (await verifier.verifyRemote(token, m2mOnly)))
@@ -183,7 +204,7 @@ function createM2MVerifier(options = {}) {
     /** Same result as verifyMachineAuthToken (or verifyM2MToken with `m2mOnly: true`). */
     async verify(token) {
       ensureOpen()
-      if (typeof token !== 'string') throw new TypeError(`token must be a string, received ${describe(token)}`)
+      if (typeof token !== 'string') throw argTypeError(`token must be a string, received ${describe(token)}`)
       const local = native.verifyLocal(token, m2mOnly)
       return toResult(local ?? (await native.verifyRemote(token, m2mOnly)))
     },
@@ -193,8 +214,8 @@ function createM2MVerifier(options = {}) {
      */
     async verifyMany(tokens) {
       ensureOpen()
-      if (!Array.isArray(tokens)) throw new TypeError(`tokens must be an array, received ${describe(tokens)}`)
-      for (const t of tokens) if (typeof t !== 'string') throw new TypeError(`every token must be a string, received ${describe(t)}`)
+      if (!Array.isArray(tokens)) throw argTypeError(`tokens must be an array, received ${describe(tokens)}`)
+      for (const t of tokens) if (typeof t !== 'string') throw argTypeError(`every token must be a string, received ${describe(t)}`)
       const outcomes = await native.verifyMany(tokens, m2mOnly)
       return outcomes.map((o) => {
         try {

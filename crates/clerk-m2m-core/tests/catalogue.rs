@@ -47,9 +47,11 @@ const CAT_SESSION: &str = "cl_B7d4PD111AAA";
 const CAT_TEMPLATE: &str = "cl_B7d4PD222AAA";
 const CAT_IGNORE: &str = "cl_I7d4PD111III";
 const NOT_AN_M2M_TOKEN: &str = "The token is not an M2M token";
-const UNDECODABLE: &str = "Invalid JWT form. The header, payload, or signature could not be decoded.";
+const UNDECODABLE: &str =
+    "Invalid JWT form. The header, payload, or signature could not be decoded.";
 const SIG_INVALID: &str = "JWT signature is invalid.";
-const ALG_MISMATCH: &str = "Error verifying JWT signature. Error: JWK \"alg\" does not match the requested algorithm";
+const ALG_MISMATCH: &str =
+    "Error verifying JWT signature. Error: JWK \"alg\" does not match the requested algorithm";
 const INVALID_TYPE_JWT: &str =
     "Invalid JWT type: JWT. Expected one of: at+jwt, application/at+jwt for OAuth, or sub starting with 'mch_' for M2M";
 const KID_MISMATCH: &str = "Unable to find a signing key in JWKS that matches the kid=";
@@ -68,7 +70,9 @@ struct TestKey {
 
 impl TestKey {
     fn generate(size: KeySize) -> TestKey {
-        TestKey { pair: KeyPair::generate(size).unwrap() }
+        TestKey {
+            pair: KeyPair::generate(size).unwrap(),
+        }
     }
 
     fn sign(&self, alg: JwtAlgorithm, msg: &[u8]) -> Vec<u8> {
@@ -78,7 +82,9 @@ impl TestKey {
             JwtAlgorithm::RS512 => &signature::RSA_PKCS1_SHA512,
         };
         let mut sig = vec![0; self.pair.public_modulus_len()];
-        self.pair.sign(encoding, &SystemRandom::new(), msg, &mut sig).unwrap();
+        self.pair
+            .sign(encoding, &SystemRandom::new(), msg, &mut sig)
+            .unwrap();
         sig
     }
 
@@ -96,12 +102,21 @@ impl TestKey {
     }
 
     fn n(&self) -> Vec<u8> {
-        self.pair.public_key().modulus().big_endian_without_leading_zero().to_vec()
+        self.pair
+            .public_key()
+            .modulus()
+            .big_endian_without_leading_zero()
+            .to_vec()
     }
 
     /// A public JWK like Clerk serves (`use`, `kty`, `kid`, `alg`, `n`, `e`).
     fn jwk(&self, kid: &str) -> Value {
-        let e = self.pair.public_key().exponent().big_endian_without_leading_zero().to_vec();
+        let e = self
+            .pair
+            .public_key()
+            .exponent()
+            .big_endian_without_leading_zero()
+            .to_vec();
         json!({"use": "sig", "kty": "RSA", "kid": kid, "alg": "RS256", "n": b64(&self.n()), "e": b64(&e)})
     }
 }
@@ -109,8 +124,15 @@ impl TestKey {
 fn pem(label: &str, der: &[u8]) -> String {
     use base64::Engine;
     let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
 }
 
 /// A: this instance. B: another instance. C: the attacker.
@@ -148,7 +170,12 @@ fn raw_tok(header: &[u8], payload: &[u8], key: &TestKey, alg: JwtAlgorithm) -> S
 
 /// `tok(h, p, key, alg)`.
 fn tok_with(header: &Value, payload: &Value, key: &TestKey, alg: JwtAlgorithm) -> String {
-    raw_tok(header.to_string().as_bytes(), payload.to_string().as_bytes(), key, alg)
+    raw_tok(
+        header.to_string().as_bytes(),
+        payload.to_string().as_bytes(),
+        key,
+        alg,
+    )
 }
 
 /// `tok(h, p)` signed by A with RS256.
@@ -158,7 +185,12 @@ fn tok(header: &Value, payload: &Value) -> String {
 
 /// A token with the given signature bytes (instead of a real signature).
 fn with_sig(header: &Value, payload: &Value, sig: &[u8]) -> String {
-    format!("{}.{}.{}", b64(header.to_string().as_bytes()), b64(payload.to_string().as_bytes()), b64(sig))
+    format!(
+        "{}.{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(payload.to_string().as_bytes()),
+        b64(sig)
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -178,11 +210,23 @@ fn pem_verifier() -> Verifier {
 }
 
 fn pem_verifier_for(pem: &str) -> Verifier {
-    verifier_with(RawOptions { jwt_key: Some(pem.to_owned()), api_url: Some(closed_port_url()), ..RawOptions::default() }, fixed())
+    verifier_with(
+        RawOptions {
+            jwt_key: Some(pem.to_owned()),
+            api_url: Some(closed_port_url()),
+            ..RawOptions::default()
+        },
+        fixed(),
+    )
 }
 
 fn jwks_options(emu: &EmulatorHandle) -> RawOptions {
-    RawOptions { secret_key: Some(emu.secret_key()), api_url: Some(emu.url().to_owned()), timeout_ms: Some(3000.0), ..RawOptions::default() }
+    RawOptions {
+        secret_key: Some(emu.secret_key()),
+        api_url: Some(emu.url().to_owned()),
+        timeout_ms: Some(3000.0),
+        ..RawOptions::default()
+    }
 }
 
 fn jwks_verifier(emu: &EmulatorHandle) -> Verifier {
@@ -191,7 +235,12 @@ fn jwks_verifier(emu: &EmulatorHandle) -> Verifier {
 
 /// `{"type":"status","status":200,body}`: the emulator answers `GET /v1/jwks` with this document.
 fn serve_json(emu: &EmulatorHandle, route: Route, status: u16, body: &str) {
-    let fault = Fault::Status { status, retry_after: None, body: Some(body.to_owned()), content_type: Some("application/json".into()) };
+    let fault = Fault::Status {
+        status,
+        retry_after: None,
+        body: Some(body.to_owned()),
+        content_type: Some("application/json".into()),
+    };
     emu.set_fault(route, fault).unwrap();
 }
 
@@ -210,7 +259,9 @@ fn jwks_of(keys: &[Value]) -> Value {
 static SHARED: tokio::sync::OnceCell<EmulatorHandle> = tokio::sync::OnceCell::const_new();
 
 async fn shared() -> &'static EmulatorHandle {
-    SHARED.get_or_init(|| async { jwks_server(&jwks_of(&[A.jwk(KID_A)])).await }).await
+    SHARED
+        .get_or_init(|| async { jwks_server(&jwks_of(&[A.jwk(KID_A)])).await })
+        .await
 }
 
 // ---------------------------------------------------------------------------
@@ -235,17 +286,32 @@ const INVALID: &str = "token-invalid";
 async fn outcome(v: &Verifier, token: &str, mode: Mode) -> Outcome {
     let full = v.verify(token, mode).await;
     if let Some(local) = v.verify_local(token, mode) {
-        assert_eq!(local.to_json_string(), full.to_json_string(), "verify_local disagrees with verify");
+        assert_eq!(
+            local.to_json_string(),
+            full.to_json_string(),
+            "verify_local disagrees with verify"
+        );
     }
     full
 }
 
 fn assert_outcome(o: &Outcome, exp: Exp<'_>, ctx: &str) {
     match (exp, o) {
-        (Exp::Accept(tt), Outcome::Verified { token_type, .. }) => assert_eq!(*token_type, tt, "{ctx}"),
+        (Exp::Accept(tt), Outcome::Verified { token_type, .. }) => {
+            assert_eq!(*token_type, tt, "{ctx}")
+        }
         (Exp::Reject(tt, code, msg), Outcome::Rejected { token_type, error }) => {
-            assert_eq!((*token_type, error.code.as_str()), (tt, code), "{ctx}: {}", error.message);
-            assert!(error.message.starts_with(msg), "{ctx}: message {:?} should start with {msg:?}", error.message);
+            assert_eq!(
+                (*token_type, error.code.as_str()),
+                (tt, code),
+                "{ctx}: {}",
+                error.message
+            );
+            assert!(
+                error.message.starts_with(msg),
+                "{ctx}: message {:?} should start with {msg:?}",
+                error.message
+            );
         }
         (Exp::Throw, Outcome::Unroutable) => {}
         (exp, o) => panic!("{ctx}: expected {exp:?}, got {}", o.to_json_string()),
@@ -274,7 +340,13 @@ async fn check_pem(token: &str, exp: Exp<'_>, ctx: &str) -> Outcome {
 }
 
 async fn check_jwks(token: &str, exp: Exp<'_>, ctx: &str) -> Outcome {
-    check_with(&jwks_verifier(shared().await), token, exp, &format!("{ctx} (JWKS)")).await
+    check_with(
+        &jwks_verifier(shared().await),
+        token,
+        exp,
+        &format!("{ctx} (JWKS)"),
+    )
+    .await
 }
 
 /// The row applies to both modes with the same result.
@@ -292,14 +364,20 @@ fn rejected_message(o: &Outcome) -> String {
 
 fn m2m_data(o: &Outcome) -> Value {
     match o {
-        Outcome::Verified { data: VerifiedData::M2MJwt(t), .. } => t.to_json(),
+        Outcome::Verified {
+            data: VerifiedData::M2MJwt(t),
+            ..
+        } => t.to_json(),
         other => panic!("expected an M2M token, got {}", other.to_json_string()),
     }
 }
 
 fn api_data(o: &Outcome) -> Value {
     match o {
-        Outcome::Verified { data: VerifiedData::Api(v), .. } => v.clone(),
+        Outcome::Verified {
+            data: VerifiedData::Api(v),
+            ..
+        } => v.clone(),
         other => panic!("expected Backend API data, got {}", other.to_json_string()),
     }
 }
@@ -312,7 +390,11 @@ const ACCEPT: Exp<'static> = Exp::Accept(M2M);
 #[test]
 fn j_01_alg_none_with_an_empty_signature_is_unroutable() {
     run(async {
-        let t = format!("{}.{}.", b64(with(h0(), json!({"alg": "none"})).to_string().as_bytes()), b64(p0().to_string().as_bytes()));
+        let t = format!(
+            "{}.{}.",
+            b64(with(h0(), json!({"alg": "none"})).to_string().as_bytes()),
+            b64(p0().to_string().as_bytes())
+        );
         check(&t, Exp::Throw, "alg none").await;
     });
 }
@@ -337,15 +419,27 @@ fn j_03_hs256_keyed_with_the_public_key_has_no_code_path() {
             ("PEM text", pem_text.clone().into_bytes()),
             ("DER bytes", A.spki_der()),
             ("raw n", A.n()),
-            ("PEM with leading whitespace", format!("\n  {pem_text}").into_bytes()),
+            (
+                "PEM with leading whitespace",
+                format!("\n  {pem_text}").into_bytes(),
+            ),
         ];
         for (what, secret) in secrets {
             let h = with(h0(), json!({"alg": "HS256"}));
-            let input = format!("{}.{}", b64(h.to_string().as_bytes()), b64(p0().to_string().as_bytes()));
+            let input = format!(
+                "{}.{}",
+                b64(h.to_string().as_bytes()),
+                b64(p0().to_string().as_bytes())
+            );
             let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret);
             let mac = aws_lc_rs::hmac::sign(&key, input.as_bytes());
             let t = format!("{input}.{}", b64(mac.as_ref()));
-            check(&t, Exp::Reject(M2M, TVF, "Invalid JWT algorithm \"HS256\""), what).await;
+            check(
+                &t,
+                Exp::Reject(M2M, TVF, "Invalid JWT algorithm \"HS256\""),
+                what,
+            )
+            .await;
         }
     });
 }
@@ -354,26 +448,44 @@ fn j_03_hs256_keyed_with_the_public_key_has_no_code_path() {
 fn j_04_ps256_es256_eddsa_and_hs384_are_refused_before_any_key_work() {
     run(async {
         let rng = SystemRandom::new();
-        let input_for = |alg: &str| format!("{}.{}", b64(with(h0(), json!({"alg": alg})).to_string().as_bytes()), b64(p0().to_string().as_bytes()));
+        let input_for = |alg: &str| {
+            format!(
+                "{}.{}",
+                b64(with(h0(), json!({"alg": alg})).to_string().as_bytes()),
+                b64(p0().to_string().as_bytes())
+            )
+        };
         let mut tokens = Vec::new();
         // PS256 with A (RSA-PSS).
         let input = input_for("PS256");
         let mut sig = vec![0; A.pair.public_modulus_len()];
-        A.pair.sign(&signature::RSA_PSS_SHA256, &rng, input.as_bytes(), &mut sig).unwrap();
+        A.pair
+            .sign(&signature::RSA_PSS_SHA256, &rng, input.as_bytes(), &mut sig)
+            .unwrap();
         tokens.push(("PS256", format!("{input}.{}", b64(&sig))));
         // ES256 with a P-256 key.
-        let ec = signature::EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
+        let ec =
+            signature::EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).unwrap();
         let input = input_for("ES256");
         let sig = ec.sign(&rng, input.as_bytes()).unwrap();
         tokens.push(("ES256", format!("{input}.{}", b64(sig.as_ref()))));
         // EdDSA with an Ed25519 key.
         let ed = signature::Ed25519KeyPair::generate().unwrap();
         let input = input_for("EdDSA");
-        tokens.push(("EdDSA", format!("{input}.{}", b64(ed.sign(input.as_bytes()).as_ref()))));
+        tokens.push((
+            "EdDSA",
+            format!("{input}.{}", b64(ed.sign(input.as_bytes()).as_ref())),
+        ));
         // HS384 with a random key.
         let input = input_for("HS384");
         let key = aws_lc_rs::hmac::Key::generate(aws_lc_rs::hmac::HMAC_SHA384, &rng).unwrap();
-        tokens.push(("HS384", format!("{input}.{}", b64(aws_lc_rs::hmac::sign(&key, input.as_bytes()).as_ref()))));
+        tokens.push((
+            "HS384",
+            format!(
+                "{input}.{}",
+                b64(aws_lc_rs::hmac::sign(&key, input.as_bytes()).as_ref())
+            ),
+        ));
         for (alg, t) in tokens {
             let msg = format!("Invalid JWT algorithm \"{alg}\". Supported: RS256,RS384,RS512.");
             check(&t, Exp::Reject(M2M, TVF, &msg), alg).await;
@@ -394,7 +506,13 @@ fn j_05_rs384_and_rs512_need_a_jwk_without_alg() {
             check_with(&jwks_verifier(&emu_no_alg), &t, ACCEPT, alg.as_str()).await;
         }
         // RS256 verifies everywhere.
-        check_with(&jwks_verifier(&emu_no_alg), &tok(&h0(), &p0()), ACCEPT, "RS256").await;
+        check_with(
+            &jwks_verifier(&emu_no_alg),
+            &tok(&h0(), &p0()),
+            ACCEPT,
+            "RS256",
+        )
+        .await;
         emu_no_alg.shutdown().await;
     });
 }
@@ -402,7 +520,12 @@ fn j_05_rs384_and_rs512_need_a_jwk_without_alg() {
 #[test]
 fn j_06_missing_or_non_string_alg_is_invalid() {
     run(async {
-        for (alg, shown) in [(json!("__delete__"), "undefined"), (json!(null), "null"), (json!(123), "123"), (json!(["RS256"]), "[\"RS256\"]")] {
+        for (alg, shown) in [
+            (json!("__delete__"), "undefined"),
+            (json!(null), "null"),
+            (json!(123), "123"),
+            (json!(["RS256"]), "[\"RS256\"]"),
+        ] {
             let t = tok(&with(h0(), json!({"alg": alg})), &p0());
             let msg = format!("Invalid JWT algorithm {shown}. Supported: RS256,RS384,RS512.");
             check(&t, Exp::Reject(M2M, TVF, &msg), shown).await;
@@ -429,9 +552,19 @@ fn j_10_absent_kid_is_fine_with_a_pem_and_a_kid_mismatch_with_jwks() {
         let t = tok(&with(h0(), json!({"kid": "__delete__"})), &p0());
         check_pem(&t, ACCEPT, "no kid").await;
         let emu = jwks_server(&jwks_of(&[A.jwk(KID_A)])).await;
-        let o = check_with(&jwks_verifier(&emu), &t, Exp::Reject(M2M, TVF, KID_MISMATCH), "no kid").await;
+        let o = check_with(
+            &jwks_verifier(&emu),
+            &t,
+            Exp::Reject(M2M, TVF, KID_MISMATCH),
+            "no kid",
+        )
+        .await;
         assert!(rejected_message(&o).contains("kid='undefined'"));
-        assert!(emu.count(Route::Jwks) <= 1, "fetches: {}", emu.count(Route::Jwks));
+        assert!(
+            emu.count(Route::Jwks) <= 1,
+            "fetches: {}",
+            emu.count(Route::Jwks)
+        );
         emu.shutdown().await;
     });
 }
@@ -457,7 +590,13 @@ fn j_11_hostile_kids_are_only_map_keys_and_are_escaped_in_messages() {
             check_pem(&t, ACCEPT, "hostile kid").await;
             let o = check_jwks(&t, Exp::Reject(M2M, TVF, KID_MISMATCH), "hostile kid").await;
             let m = rejected_message(&o);
-            assert!(!m.contains('\n') && !m.contains('\u{0}') && !m.contains('\u{1b}') && !m.contains('\u{202e}'), "{m:?}");
+            assert!(
+                !m.contains('\n')
+                    && !m.contains('\u{0}')
+                    && !m.contains('\u{1b}')
+                    && !m.contains('\u{202e}'),
+                "{m:?}"
+            );
             assert!(m.len() < 600, "message not truncated: {} bytes", m.len());
             assert!(m.contains(&redact::echo_untrusted(&kid)), "{m:?}");
         }
@@ -495,21 +634,80 @@ fn j_13_another_tenants_kid_is_never_served_from_its_scope() {
             .start()
             .await
             .unwrap();
-        let opts = |i: usize| RawOptions { secret_key: Some(emu.instance(i).unwrap().secret_key), api_url: Some(emu.url().into()), ..RawOptions::default() };
-        let sign = |i: usize, kid: &str| emu.sign_jwt(i, &with(h0(), json!({"kid": kid})), &p0()).unwrap();
+        let opts = |i: usize| RawOptions {
+            secret_key: Some(emu.instance(i).unwrap().secret_key),
+            api_url: Some(emu.url().into()),
+            ..RawOptions::default()
+        };
+        let sign = |i: usize, kid: &str| {
+            emu.sign_jwt(i, &with(h0(), json!({"kid": kid})), &p0())
+                .unwrap()
+        };
         // Different kids: B's token, after B warmed its own scope, is a kid miss for A.
         let b_token = sign(1, "ins_tenant_b");
-        check_with(&verifier_with(opts(1), fixed()), &b_token, ACCEPT, "B under B").await;
-        check_with(&verifier_with(opts(0), fixed()), &b_token, Exp::Reject(M2M, TVF, KID_MISMATCH), "B under A").await;
+        check_with(
+            &verifier_with(opts(1), fixed()),
+            &b_token,
+            ACCEPT,
+            "B under B",
+        )
+        .await;
+        check_with(
+            &verifier_with(opts(0), fixed()),
+            &b_token,
+            Exp::Reject(M2M, TVF, KID_MISMATCH),
+            "B under A",
+        )
+        .await;
         // Same kid: the kid is found in A's own JWKS, and B's signature fails there.
         let d_token = sign(3, shared_kid);
-        check_with(&verifier_with(opts(3), fixed()), &d_token, ACCEPT, "D under D").await;
-        check_with(&verifier_with(opts(2), fixed()), &d_token, Exp::Reject(M2M, TVF, SIG_INVALID), "D under C").await;
+        check_with(
+            &verifier_with(opts(3), fixed()),
+            &d_token,
+            ACCEPT,
+            "D under D",
+        )
+        .await;
+        check_with(
+            &verifier_with(opts(2), fixed()),
+            &d_token,
+            Exp::Reject(M2M, TVF, SIG_INVALID),
+            "D under C",
+        )
+        .await;
         // Another apiUrl with the same secret key text is another scope too.
-        let other = Emulator::builder().instance(InstanceConfig::new().kid(shared_kid).secret_key(emu.instance(2).unwrap().secret_key)).start().await.unwrap();
-        let o_token = other.sign_jwt(0, &with(h0(), json!({"kid": shared_kid})), &p0()).unwrap();
-        check_with(&verifier_with(RawOptions { api_url: Some(other.url().into()), ..opts(2) }, fixed()), &o_token, ACCEPT, "other under other").await;
-        check_with(&verifier_with(opts(2), fixed()), &o_token, Exp::Reject(M2M, TVF, SIG_INVALID), "other under C").await;
+        let other = Emulator::builder()
+            .instance(
+                InstanceConfig::new()
+                    .kid(shared_kid)
+                    .secret_key(emu.instance(2).unwrap().secret_key),
+            )
+            .start()
+            .await
+            .unwrap();
+        let o_token = other
+            .sign_jwt(0, &with(h0(), json!({"kid": shared_kid})), &p0())
+            .unwrap();
+        check_with(
+            &verifier_with(
+                RawOptions {
+                    api_url: Some(other.url().into()),
+                    ..opts(2)
+                },
+                fixed(),
+            ),
+            &o_token,
+            ACCEPT,
+            "other under other",
+        )
+        .await;
+        check_with(
+            &verifier_with(opts(2), fixed()),
+            &o_token,
+            Exp::Reject(M2M, TVF, SIG_INVALID),
+            "other under C",
+        )
+        .await;
         other.shutdown().await;
         emu.shutdown().await;
     });
@@ -518,15 +716,31 @@ fn j_13_another_tenants_kid_is_never_served_from_its_scope() {
 #[test]
 fn j_14_non_string_kids_are_coerced_like_js_string() {
     run(async {
-        for (kid, jwks_accepts) in [(json!(123), false), (json!([KID_A]), true), (json!({}), false), (json!(true), false), (json!(null), false)] {
+        for (kid, jwks_accepts) in [
+            (json!(123), false),
+            (json!([KID_A]), true),
+            (json!({}), false),
+            (json!(true), false),
+            (json!(null), false),
+        ] {
             let t = tok(&with(h0(), json!({"kid": kid.clone()})), &p0());
             check_pem(&t, ACCEPT, &kid.to_string()).await;
-            let exp = if jwks_accepts { ACCEPT } else { Exp::Reject(M2M, TVF, KID_MISMATCH) };
+            let exp = if jwks_accepts {
+                ACCEPT
+            } else {
+                Exp::Reject(M2M, TVF, KID_MISMATCH)
+            };
             check_jwks(&t, exp, &kid.to_string()).await;
         }
         // String(123) is "123": a key served under that kid matches.
         let emu = jwks_server(&jwks_of(&[A.jwk("123")])).await;
-        check_with(&jwks_verifier(&emu), &tok(&with(h0(), json!({"kid": 123})), &p0()), ACCEPT, "kid 123").await;
+        check_with(
+            &jwks_verifier(&emu),
+            &tok(&with(h0(), json!({"kid": 123})), &p0()),
+            ACCEPT,
+            "kid 123",
+        )
+        .await;
         emu.shutdown().await;
     });
 }
@@ -543,7 +757,12 @@ fn j_15_a_valid_kid_with_an_attackers_signature_is_invalid() {
 fn j_16_an_embedded_jwk_header_is_never_consulted() {
     run(async {
         let h = with(h0(), json!({"jwk": C.jwk("attacker")}));
-        check(&tok_with(&h, &p0(), &C, JwtAlgorithm::RS256), Exp::Reject(M2M, TVF, SIG_INVALID), "jwk of C").await;
+        check(
+            &tok_with(&h, &p0(), &C, JwtAlgorithm::RS256),
+            Exp::Reject(M2M, TVF, SIG_INVALID),
+            "jwk of C",
+        )
+        .await;
         check(&tok(&h, &p0()), ACCEPT, "jwk header on an A token").await;
     });
 }
@@ -568,14 +787,28 @@ fn j_17_jku_and_x5u_urls_are_never_fetched() {
         let (url, hits) = attacker_listener().await;
         for member in ["jku", "x5u"] {
             let h = with(h0(), json!({ member: url.clone() }));
-            check(&tok_with(&h, &p0(), &C, JwtAlgorithm::RS256), Exp::Reject(M2M, TVF, SIG_INVALID), member).await;
+            check(
+                &tok_with(&h, &p0(), &C, JwtAlgorithm::RS256),
+                Exp::Reject(M2M, TVF, SIG_INVALID),
+                member,
+            )
+            .await;
             check(&tok(&h, &p0()), ACCEPT, member).await;
         }
         // Also with a kid the cache does not know (a JWKS fetch happens, but to apiUrl only).
         let h = json!({"alg": "RS256", "kid": "ins_unknown", "jku": url.clone()});
-        check_jwks(&tok_with(&h, &p0(), &C, JwtAlgorithm::RS256), Exp::Reject(M2M, TVF, KID_MISMATCH), "unknown kid").await;
+        check_jwks(
+            &tok_with(&h, &p0(), &C, JwtAlgorithm::RS256),
+            Exp::Reject(M2M, TVF, KID_MISMATCH),
+            "unknown kid",
+        )
+        .await;
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(hits.load(Ordering::SeqCst), 0, "the attacker's listener was contacted");
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            0,
+            "the attacker's listener was contacted"
+        );
     });
 }
 
@@ -583,16 +816,33 @@ fn j_17_jku_and_x5u_urls_are_never_fetched() {
 fn j_18_an_x5c_chain_is_ignored() {
     run(async {
         // A certificate is never parsed; C's DER stands in for one.
-        let h = with(h0(), json!({"x5c": [base64::Engine::encode(&base64::engine::general_purpose::STANDARD, C.spki_der())]}));
-        check(&tok_with(&h, &p0(), &C, JwtAlgorithm::RS256), Exp::Reject(M2M, TVF, SIG_INVALID), "x5c of C").await;
+        let h = with(
+            h0(),
+            json!({"x5c": [base64::Engine::encode(&base64::engine::general_purpose::STANDARD, C.spki_der())]}),
+        );
+        check(
+            &tok_with(&h, &p0(), &C, JwtAlgorithm::RS256),
+            Exp::Reject(M2M, TVF, SIG_INVALID),
+            "x5c of C",
+        )
+        .await;
     });
 }
 
 #[test]
 fn j_19_crit_is_ignored_for_parity() {
     run(async {
-        for crit in [json!({"crit": ["x-foo"], "x-foo": 1}), json!({"crit": ["exp"]}), json!({"crit": []})] {
-            check(&tok(&with(h0(), crit.clone()), &p0()), ACCEPT, &crit.to_string()).await;
+        for crit in [
+            json!({"crit": ["x-foo"], "x-foo": 1}),
+            json!({"crit": ["exp"]}),
+            json!({"crit": []}),
+        ] {
+            check(
+                &tok(&with(h0(), crit.clone()), &p0()),
+                ACCEPT,
+                &crit.to_string(),
+            )
+            .await;
         }
     });
 }
@@ -604,7 +854,10 @@ fn j_20_unencoded_payloads_are_not_supported() {
         let h = with(h0(), json!({"b64": false, "crit": ["b64"]}));
         let header_b64 = b64(h.to_string().as_bytes());
         let payload = p0().to_string();
-        let sig = A.sign(JwtAlgorithm::RS256, format!("{header_b64}.{payload}").as_bytes());
+        let sig = A.sign(
+            JwtAlgorithm::RS256,
+            format!("{header_b64}.{payload}").as_bytes(),
+        );
         let t = format!("{header_b64}.{}.{}", b64(payload.as_bytes()), b64(&sig));
         check(&t, Exp::Reject(M2M, TVF, SIG_INVALID), "b64:false").await;
     });
@@ -614,7 +867,12 @@ fn j_20_unencoded_payloads_are_not_supported() {
 // 2.3 JSON shape, duplicates, encodings
 
 fn raw_a(header: &str, payload: &str) -> String {
-    raw_tok(header.as_bytes(), payload.as_bytes(), &A, JwtAlgorithm::RS256)
+    raw_tok(
+        header.as_bytes(),
+        payload.as_bytes(),
+        &A,
+        JwtAlgorithm::RS256,
+    )
 }
 
 fn h0_text() -> String {
@@ -624,12 +882,21 @@ fn h0_text() -> String {
 #[test]
 fn j_30_duplicate_payload_keys_last_wins() {
     run(async {
-        let p = format!(r#"{{"sub":"user_1","sub":"mch_1","exp":{},"iat":{}}}"#, NOW_S + 60.0, NOW_S - 1.0);
+        let p = format!(
+            r#"{{"sub":"user_1","sub":"mch_1","exp":{},"iat":{}}}"#,
+            NOW_S + 60.0,
+            NOW_S - 1.0
+        );
         let o = check(&raw_a(&h0_text(), &p), ACCEPT, "dup sub").await;
         assert_eq!(m2m_data(&o)["subject"], "mch_1");
         // And the other order is not an M2M token at all.
         let p = format!(r#"{{"sub":"mch_1","sub":"user_1","exp":{}}}"#, NOW_S + 60.0);
-        check(&raw_a(&h0_text(), &p), Exp::Reject(OAUTH, TVF, INVALID_TYPE_JWT), "dup sub reversed").await;
+        check(
+            &raw_a(&h0_text(), &p),
+            Exp::Reject(OAUTH, TVF, INVALID_TYPE_JWT),
+            "dup sub reversed",
+        )
+        .await;
     });
 }
 
@@ -637,7 +904,12 @@ fn j_30_duplicate_payload_keys_last_wins() {
 fn j_31_a_duplicate_exp_is_read_last_wins() {
     run(async {
         let p = format!(r#"{{"sub":"mch_1","exp":{},"exp":1}}"#, NOW_S + 3600.0);
-        check(&raw_a(&h0_text(), &p), Exp::Reject(M2M, TVF, "JWT is expired."), "dup exp").await;
+        check(
+            &raw_a(&h0_text(), &p),
+            Exp::Reject(M2M, TVF, "JWT is expired."),
+            "dup exp",
+        )
+        .await;
     });
 }
 
@@ -645,8 +917,15 @@ fn j_31_a_duplicate_exp_is_read_last_wins() {
 fn j_32_duplicate_header_keys_last_wins() {
     run(async {
         let p = p0().to_string();
-        let h = format!(r#"{{"alg":"RS256","kid":"{KID_A}","cat":"{CAT_M2M}","cat":"{CAT_TEMPLATE}"}}"#);
-        check(&raw_a(&h, &p), Exp::Reject(M2M, INVALID, "Invalid M2M JWT category."), "dup cat").await;
+        let h = format!(
+            r#"{{"alg":"RS256","kid":"{KID_A}","cat":"{CAT_M2M}","cat":"{CAT_TEMPLATE}"}}"#
+        );
+        check(
+            &raw_a(&h, &p),
+            Exp::Reject(M2M, INVALID, "Invalid M2M JWT category."),
+            "dup cat",
+        )
+        .await;
         let h = format!(r#"{{"alg":"none","alg":"RS256","kid":"{KID_A}"}}"#);
         check(&raw_a(&h, &p), ACCEPT, "dup alg").await;
     });
@@ -655,7 +934,12 @@ fn j_32_duplicate_header_keys_last_wins() {
 #[test]
 fn j_33_a_null_payload_is_an_error_not_a_crash() {
     run(async {
-        check(&raw_a(&h0_text(), "null"), Exp::Reject(OAUTH, TVF, INVALID_TYPE_JWT), "payload null").await;
+        check(
+            &raw_a(&h0_text(), "null"),
+            Exp::Reject(OAUTH, TVF, INVALID_TYPE_JWT),
+            "payload null",
+        )
+        .await;
     });
 }
 
@@ -663,23 +947,41 @@ fn j_33_a_null_payload_is_an_error_not_a_crash() {
 fn j_34_non_object_payloads_are_not_m2m() {
     run(async {
         for p in ["[1]", "\"mch_1\"", "42", "true", "[]", "\"\"", "0", "false"] {
-            check(&raw_a(&h0_text(), p), Exp::Reject(OAUTH, TVF, INVALID_TYPE_JWT), p).await;
+            check(
+                &raw_a(&h0_text(), p),
+                Exp::Reject(OAUTH, TVF, INVALID_TYPE_JWT),
+                p,
+            )
+            .await;
         }
     });
 }
 
+/// A header without members. PEM mode reaches `verifyJwt`'s algorithm check; JWKS mode first
+/// looks the (absent) kid up, as the reference resolves the key before `verifyJwt` — the
+/// catalogue's expected text is the PEM-mode one. Both are `token-verification-failed`.
+async fn check_memberless_header(header: &str) {
+    let t = raw_a(header, &p0().to_string());
+    check_pem(
+        &t,
+        Exp::Reject(M2M, TVF, "Invalid JWT algorithm undefined."),
+        header,
+    )
+    .await;
+    let o = check_jwks(&t, Exp::Reject(M2M, TVF, KID_MISMATCH), header).await;
+    assert!(rejected_message(&o).contains("kid='undefined'"));
+}
+
 #[test]
 fn j_35_a_null_header_is_an_invalid_algorithm_not_a_crash() {
-    run(async {
-        check(&raw_a("null", &p0().to_string()), Exp::Reject(M2M, TVF, "Invalid JWT algorithm undefined."), "header null").await;
-    });
+    run(check_memberless_header("null"));
 }
 
 #[test]
 fn j_36_array_and_string_headers_have_no_algorithm() {
     run(async {
         for h in ["[]", "\"x\"", "[\"RS256\"]", "7"] {
-            check(&raw_a(h, &p0().to_string()), Exp::Reject(M2M, TVF, "Invalid JWT algorithm undefined."), h).await;
+            check_memberless_header(h).await;
         }
     });
 }
@@ -688,7 +990,12 @@ fn j_36_array_and_string_headers_have_no_algorithm() {
 fn j_37_payloads_that_are_not_json_are_undecodable() {
     run(async {
         for p in ["{", "{\"sub\":\"mch_1\"} x", "{'sub':'mch_1'}", "NaN", " "] {
-            check(&raw_a(&h0_text(), p), Exp::Reject(M2M, INVALID, UNDECODABLE), p).await;
+            check(
+                &raw_a(&h0_text(), p),
+                Exp::Reject(M2M, INVALID, UNDECODABLE),
+                p,
+            )
+            .await;
         }
     });
 }
@@ -716,7 +1023,12 @@ fn j_39_one_leading_bom_is_stripped() {
         // Two BOMs: the second is not whitespace for JSON.parse.
         let mut p2 = vec![0xEF, 0xBB, 0xBF, 0xEF, 0xBB, 0xBF];
         p2.extend_from_slice(p0().to_string().as_bytes());
-        check(&raw_tok(h0_text().as_bytes(), &p2, &A, JwtAlgorithm::RS256), Exp::Reject(M2M, INVALID, UNDECODABLE), "two BOMs").await;
+        check(
+            &raw_tok(h0_text().as_bytes(), &p2, &A, JwtAlgorithm::RS256),
+            Exp::Reject(M2M, INVALID, UNDECODABLE),
+            "two BOMs",
+        )
+        .await;
     });
 }
 
@@ -724,7 +1036,12 @@ fn j_39_one_leading_bom_is_stripped() {
 fn j_40_lone_surrogates_are_refused_deliberately() {
     run(async {
         let p = format!(r#"{{"sub":"mch_\ud800","exp":{}}}"#, NOW_S + 60.0);
-        check(&raw_a(&h0_text(), &p), Exp::Reject(M2M, INVALID, UNDECODABLE), "lone surrogate").await;
+        check(
+            &raw_a(&h0_text(), &p),
+            Exp::Reject(M2M, INVALID, UNDECODABLE),
+            "lone surrogate",
+        )
+        .await;
         // A valid pair is fine.
         let p = format!(r#"{{"sub":"mch_\ud83d\ude00","exp":{}}}"#, NOW_S + 60.0);
         let o = check(&raw_a(&h0_text(), &p), ACCEPT, "surrogate pair").await;
@@ -739,12 +1056,30 @@ fn nested(depth: usize) -> String {
 #[test]
 fn j_41_deep_nesting_is_refused_without_recursion() {
     run(async {
-        let p = format!(r#"{{"sub":"mch_1","exp":{},"x":{}}}"#, NOW_S + 60.0, nested(5000));
-        check(&raw_a(&h0_text(), &p), Exp::Reject(M2M, INVALID, UNDECODABLE), "5000 deep payload").await;
+        let p = format!(
+            r#"{{"sub":"mch_1","exp":{},"x":{}}}"#,
+            NOW_S + 60.0,
+            nested(5000)
+        );
+        check(
+            &raw_a(&h0_text(), &p),
+            Exp::Reject(M2M, INVALID, UNDECODABLE),
+            "5000 deep payload",
+        )
+        .await;
         let h = format!(r#"{{"alg":"RS256","x":{}}}"#, nested(5000));
-        check(&raw_a(&h, &p0().to_string()), Exp::Reject(M2M, INVALID, UNDECODABLE), "5000 deep header").await;
+        check(
+            &raw_a(&h, &p0().to_string()),
+            Exp::Reject(M2M, INVALID, UNDECODABLE),
+            "5000 deep header",
+        )
+        .await;
         // Moderate nesting (well under serde_json's 128) is accepted.
-        let p = format!(r#"{{"sub":"mch_1","exp":{},"x":{}}}"#, NOW_S + 60.0, nested(100));
+        let p = format!(
+            r#"{{"sub":"mch_1","exp":{},"x":{}}}"#,
+            NOW_S + 60.0,
+            nested(100)
+        );
         check(&raw_a(&h0_text(), &p), ACCEPT, "100 deep").await;
     });
 }
@@ -752,11 +1087,17 @@ fn j_41_deep_nesting_is_refused_without_recursion() {
 #[test]
 fn j_42_a_proto_claim_is_dropped_and_claims_is_null() {
     run(async {
-        let p = format!(r#"{{"sub":"mch_x","jti":"mt_x","exp":{},"__proto__":{{"role":"admin"}}}}"#, NOW_S + 60.0);
+        let p = format!(
+            r#"{{"sub":"mch_x","jti":"mt_x","exp":{},"__proto__":{{"role":"admin"}}}}"#,
+            NOW_S + 60.0
+        );
         let o = check(&raw_a(&h0_text(), &p), ACCEPT, "__proto__").await;
         assert_eq!(m2m_data(&o)["claims"], Value::Null);
         // With another custom claim, only that one is kept.
-        let p = format!(r#"{{"sub":"mch_x","exp":{},"__proto__":{{"role":"admin"}},"team":"a"}}"#, NOW_S + 60.0);
+        let p = format!(
+            r#"{{"sub":"mch_x","exp":{},"__proto__":{{"role":"admin"}},"team":"a"}}"#,
+            NOW_S + 60.0
+        );
         let o = check(&raw_a(&h0_text(), &p), ACCEPT, "__proto__ + team").await;
         assert_eq!(m2m_data(&o)["claims"], json!({"team": "a"}));
     });
@@ -767,11 +1108,29 @@ fn j_43_odd_scopes_are_errors_and_a_string_aud_stays_a_string() {
     run(async {
         for scopes in [json!(5), json!(["a"]), json!({}), json!(true)] {
             let t = tok(&h0(), &with(p0(), json!({"scopes": scopes.clone()})));
-            check(&t, Exp::Reject(M2M, TVF, "Invalid M2M JWT scopes claim (scopes)"), &scopes.to_string()).await;
+            check(
+                &t,
+                Exp::Reject(M2M, TVF, "Invalid M2M JWT scopes claim (scopes)"),
+                &scopes.to_string(),
+            )
+            .await;
         }
-        let o = check(&tok(&h0(), &with(p0(), json!({"aud": "mch_x"}))), ACCEPT, "aud string").await;
+        let o = check(
+            &tok(&h0(), &with(p0(), json!({"aud": "mch_x"}))),
+            ACCEPT,
+            "aud string",
+        )
+        .await;
         assert_eq!(m2m_data(&o)["scopes"], json!("mch_x"));
-        let o = check(&tok(&h0(), &with(p0(), json!({"scopes": "mch_1 mch_2", "aud": "x"}))), ACCEPT, "scopes string").await;
+        let o = check(
+            &tok(
+                &h0(),
+                &with(p0(), json!({"scopes": "mch_1 mch_2", "aud": "x"})),
+            ),
+            ACCEPT,
+            "scopes string",
+        )
+        .await;
         assert_eq!(m2m_data(&o)["scopes"], json!(["mch_1", "mch_2"]));
         let o = check(&tok(&h0(), &p0()), ACCEPT, "neither").await;
         assert_eq!(m2m_data(&o)["scopes"], json!([]));
@@ -786,17 +1145,58 @@ fn j_50_a_2mb_jwt_is_refused_before_decoding_and_without_network() {
     run(async {
         let t = tok(&h0(), &with(p0(), json!({"pad": "a".repeat(2_000_000)})));
         let emu = jwks_server(&jwks_of(&[A.jwk(KID_A)])).await;
-        let start = Instant::now();
-        check_with(&jwks_verifier(&emu), &t, Exp::Reject(M2M, INVALID, "Invalid JWT form. The token is larger than 16384 bytes."), "2 MB").await;
-        check_pem(&t, Exp::Reject(M2M, INVALID, "Invalid JWT form. The token is larger than 16384 bytes."), "2 MB").await;
+        let v = jwks_verifier(&emu);
+        // Settled locally, by the ceiling (checked before any base64 or JSON work; the JS
+        // suite measures the cost on the release build, J-54).
+        assert!(v.verify_local(&t, Mode::MachineAuth).is_some());
+        check_with(
+            &v,
+            &t,
+            Exp::Reject(
+                M2M,
+                INVALID,
+                "Invalid JWT form. The token is larger than 16384 bytes.",
+            ),
+            "2 MB",
+        )
+        .await;
+        check_pem(
+            &t,
+            Exp::Reject(
+                M2M,
+                INVALID,
+                "Invalid JWT form. The token is larger than 16384 bytes.",
+            ),
+            "2 MB",
+        )
+        .await;
         assert_eq!(emu.count(Route::Jwks), 0);
-        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
         // The ceiling is configurable (up to 1 MiB), and applies at its exact boundary.
         let small = tok(&h0(), &p0());
-        let v = verifier_with(RawOptions { jwt_key: Some(A.spki_pem()), max_token_bytes: Some(small.len() as f64), ..RawOptions::default() }, fixed());
+        let v = verifier_with(
+            RawOptions {
+                jwt_key: Some(A.spki_pem()),
+                max_token_bytes: Some(small.len() as f64),
+                ..RawOptions::default()
+            },
+            fixed(),
+        );
         check_with(&v, &small, ACCEPT, "at the ceiling").await;
-        let v = verifier_with(RawOptions { jwt_key: Some(A.spki_pem()), max_token_bytes: Some(small.len() as f64 - 1.0), ..RawOptions::default() }, fixed());
-        check_with(&v, &small, Exp::Reject(M2M, INVALID, "Invalid JWT form. The token is larger than"), "one over").await;
+        let v = verifier_with(
+            RawOptions {
+                jwt_key: Some(A.spki_pem()),
+                max_token_bytes: Some(small.len() as f64 - 1.0),
+                ..RawOptions::default()
+            },
+            fixed(),
+        );
+        check_with(
+            &v,
+            &small,
+            Exp::Reject(M2M, INVALID, "Invalid JWT form. The token is larger than"),
+            "one over",
+        )
+        .await;
         emu.shutdown().await;
     });
 }
@@ -808,15 +1208,38 @@ fn j_51_a_1mb_opaque_token_is_refused_locally() {
         let v = jwks_verifier(&emu);
         let t = format!("mt_{}", "a".repeat(1_000_000));
         for mode in [Mode::MachineAuth, Mode::M2MOnly] {
-            let local = v.verify_local(&t, mode).expect("answered without the network");
-            assert_outcome(&local, Exp::Reject(M2M, INVALID, "Invalid machine token. The token is larger than 16384 bytes."), "1 MB mt_");
-            assert_outcome(&v.verify(&t, mode).await, Exp::Reject(M2M, INVALID, "Invalid machine token."), "1 MB mt_");
+            let local = v
+                .verify_local(&t, mode)
+                .expect("answered without the network");
+            assert_outcome(
+                &local,
+                Exp::Reject(
+                    M2M,
+                    INVALID,
+                    "Invalid machine token. The token is larger than 16384 bytes.",
+                ),
+                "1 MB mt_",
+            );
+            assert_outcome(
+                &v.verify(&t, mode).await,
+                Exp::Reject(M2M, INVALID, "Invalid machine token."),
+                "1 MB mt_",
+            );
         }
         for (prefix, tt) in [("oat_", OAUTH), ("ak_", TokenType::ApiKey)] {
             let t = format!("{prefix}{}", "a".repeat(1_000_000));
-            assert_outcome(&v.verify(&t, Mode::MachineAuth).await, Exp::Reject(tt, INVALID, "Invalid machine token."), prefix);
+            assert_outcome(
+                &v.verify(&t, Mode::MachineAuth).await,
+                Exp::Reject(tt, INVALID, "Invalid machine token."),
+                prefix,
+            );
         }
-        assert_eq!(emu.counters().values().sum::<u64>(), 0, "{:?}", emu.counters());
+        assert_eq!(
+            emu.counters().values().sum::<u64>(),
+            0,
+            "{:?}",
+            emu.counters()
+        );
         emu.shutdown().await;
     });
 }
@@ -825,7 +1248,12 @@ fn j_51_a_1mb_opaque_token_is_refused_locally() {
 fn j_52_a_1mb_header_segment_is_refused() {
     run(async {
         let h = with(h0(), json!({"pad": "h".repeat(1_000_000)}));
-        check(&tok(&h, &p0()), Exp::Reject(M2M, INVALID, "Invalid JWT form. The token is larger than"), "1 MB header").await;
+        check(
+            &tok(&h, &p0()),
+            Exp::Reject(M2M, INVALID, "Invalid JWT form. The token is larger than"),
+            "1 MB header",
+        )
+        .await;
     });
 }
 
@@ -837,7 +1265,11 @@ fn j_53_a_hundred_thousand_dots_is_unroutable_in_linear_time() {
         check(&t, Exp::Throw, "1e5 dots").await;
         let t2 = vec!["a"; 1_000_001].join(".");
         check_pem(&t2, Exp::Throw, "1e6 dots").await;
-        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
     });
 }
 
@@ -878,7 +1310,13 @@ fn j_62_whitespace_anywhere_is_unroutable() {
     run(async {
         let t = tok(&h0(), &p0());
         let (a, b) = t.split_at(10);
-        for bad in [format!(" {t}"), format!("{t}\n"), format!("{a} {b}"), format!("\t{t}"), format!("{t}\r\n")] {
+        for bad in [
+            format!(" {t}"),
+            format!("{t}\n"),
+            format!("{a} {b}"),
+            format!("\t{t}"),
+            format!("{t}\r\n"),
+        ] {
             check(&bad, Exp::Throw, "whitespace").await;
         }
     });
@@ -895,7 +1333,12 @@ fn j_63_non_canonical_trailing_bits_are_undecodable() {
         let idx = ALPHABET.iter().position(|&c| c == last).unwrap();
         let flipped = ALPHABET[idx ^ 1] as char;
         let bad = format!("{input}.{}{flipped}", &sig[..341]);
-        check(&bad, Exp::Reject(M2M, INVALID, UNDECODABLE), "trailing bits").await;
+        check(
+            &bad,
+            Exp::Reject(M2M, INVALID, UNDECODABLE),
+            "trailing bits",
+        )
+        .await;
     });
 }
 
@@ -904,7 +1347,12 @@ fn j_64_a_segment_of_length_1_mod_4_is_undecodable() {
     run(async {
         let t = tok(&h0(), &p0());
         // 342 − 1 = 341 ≡ 1 (mod 4).
-        check(&t[..t.len() - 1], Exp::Reject(M2M, INVALID, UNDECODABLE), "341-char signature").await;
+        check(
+            &t[..t.len() - 1],
+            Exp::Reject(M2M, INVALID, UNDECODABLE),
+            "341-char signature",
+        )
+        .await;
     });
 }
 
@@ -914,7 +1362,11 @@ fn j_65_empty_segments_are_unroutable() {
         let t = tok(&h0(), &p0());
         let sig = t.rsplit('.').next().unwrap();
         let p = b64(p0().to_string().as_bytes());
-        for bad in [format!("..{sig}"), format!(".{p}.{sig}"), format!("{}..{sig}", b64(h0_text().as_bytes()))] {
+        for bad in [
+            format!("..{sig}"),
+            format!(".{p}.{sig}"),
+            format!("{}..{sig}", b64(h0_text().as_bytes())),
+        ] {
             check(&bad, Exp::Throw, "empty segment").await;
         }
     });
@@ -927,23 +1379,41 @@ fn j_70_a_signature_without_its_leading_zero_byte_is_invalid() {
         let (payload, sig) = (0..20_000)
             .map(|i| with(p0(), json!({"jti": format!("mt_{i}")})))
             .find_map(|p| {
-                let input = format!("{}.{}", b64(h0_text().as_bytes()), b64(p.to_string().as_bytes()));
+                let input = format!(
+                    "{}.{}",
+                    b64(h0_text().as_bytes()),
+                    b64(p.to_string().as_bytes())
+                );
                 let sig = A.sign(JwtAlgorithm::RS256, input.as_bytes());
                 (sig[0] == 0).then_some((p, sig))
             })
             .expect("a signature with a leading zero byte");
         check(&with_sig(&h0(), &payload, &sig), ACCEPT, "256 bytes").await;
-        check(&with_sig(&h0(), &payload, &sig[1..]), Exp::Reject(M2M, TVF, SIG_INVALID), "255 bytes").await;
+        check(
+            &with_sig(&h0(), &payload, &sig[1..]),
+            Exp::Reject(M2M, TVF, SIG_INVALID),
+            "255 bytes",
+        )
+        .await;
     });
 }
 
 #[test]
 fn j_71_an_extra_leading_zero_byte_is_invalid() {
     run(async {
-        let input = format!("{}.{}", b64(h0_text().as_bytes()), b64(p0().to_string().as_bytes()));
+        let input = format!(
+            "{}.{}",
+            b64(h0_text().as_bytes()),
+            b64(p0().to_string().as_bytes())
+        );
         let mut sig = vec![0u8];
         sig.extend(A.sign(JwtAlgorithm::RS256, input.as_bytes()));
-        check(&with_sig(&h0(), &p0(), &sig), Exp::Reject(M2M, TVF, SIG_INVALID), "257 bytes").await;
+        check(
+            &with_sig(&h0(), &p0(), &sig),
+            Exp::Reject(M2M, TVF, SIG_INVALID),
+            "257 bytes",
+        )
+        .await;
     });
 }
 
@@ -951,9 +1421,23 @@ fn j_71_an_extra_leading_zero_byte_is_invalid() {
 fn j_72_zero_ff_and_spliced_signatures_are_invalid() {
     run(async {
         let other = tok(&h0(), &with(p0(), json!({"sub": "mch_other"})));
-        let spliced = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, other.rsplit('.').next().unwrap()).unwrap();
-        for (what, sig) in [("zeros", vec![0u8; 256]), ("0xFF", vec![0xFF; 256]), ("spliced", spliced), ("empty-ish", vec![1])] {
-            check(&with_sig(&h0(), &p0(), &sig), Exp::Reject(M2M, TVF, SIG_INVALID), what).await;
+        let spliced = base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            other.rsplit('.').next().unwrap(),
+        )
+        .unwrap();
+        for (what, sig) in [
+            ("zeros", vec![0u8; 256]),
+            ("0xFF", vec![0xFF; 256]),
+            ("spliced", spliced),
+            ("empty-ish", vec![1]),
+        ] {
+            check(
+                &with_sig(&h0(), &p0(), &sig),
+                Exp::Reject(M2M, TVF, SIG_INVALID),
+                what,
+            )
+            .await;
         }
     });
 }
@@ -973,16 +1457,32 @@ const IAT_FUTURE: &str = "JWT issued at date claim (iat) is in the future.";
 fn j_80_a_missing_exp_is_refused() {
     run(async {
         let msg = "Invalid JWT expiry date claim (exp) undefined. Expected number.";
-        check(&exp_token(json!({"exp": "__delete__"})), Exp::Reject(M2M, TVF, msg), "no exp").await;
+        check(
+            &exp_token(json!({"exp": "__delete__"})),
+            Exp::Reject(M2M, TVF, msg),
+            "no exp",
+        )
+        .await;
     });
 }
 
 #[test]
 fn j_81_a_wrongly_typed_exp_is_never_absent() {
     run(async {
-        for (exp, shown) in [(json!("1795763638"), "\"1795763638\""), (json!(true), "true"), (json!(null), "null"), (json!([]), "[]"), (json!({}), "{}")] {
+        for (exp, shown) in [
+            (json!("1795763638"), "\"1795763638\""),
+            (json!(true), "true"),
+            (json!(null), "null"),
+            (json!([]), "[]"),
+            (json!({}), "{}"),
+        ] {
             let msg = format!("Invalid JWT expiry date claim (exp) {shown}. Expected number.");
-            check(&exp_token(json!({"exp": exp})), Exp::Reject(M2M, TVF, &msg), shown).await;
+            check(
+                &exp_token(json!({"exp": exp})),
+                Exp::Reject(M2M, TVF, &msg),
+                shown,
+            )
+            .await;
         }
     });
 }
@@ -990,8 +1490,16 @@ fn j_81_a_wrongly_typed_exp_is_never_absent() {
 #[test]
 fn j_82_a_fractional_exp_is_kept_in_expiration() {
     run(async {
-        let o = check(&exp_token(json!({"exp": NOW_S + 3600.5})), ACCEPT, "fractional").await;
-        assert_eq!(m2m_data(&o)["expiration"], json!((NOW_S + 3600.5) * 1000.0));
+        let o = check(
+            &exp_token(json!({"exp": NOW_S + 3600.5})),
+            ACCEPT,
+            "fractional",
+        )
+        .await;
+        assert_eq!(
+            m2m_data(&o)["expiration"].as_f64(),
+            Some((NOW_S + 3600.5) * 1000.0)
+        );
     });
 }
 
@@ -1003,25 +1511,81 @@ fn model_expired(exp_s: f64, now_ms: f64, skew_ms: f64) -> bool {
 #[test]
 fn j_83_exp_at_the_skew_boundary() {
     run(async {
-        check(&exp_token(json!({"exp": NOW_S - 2.0})), ACCEPT, "2 s ago, inside the default 5 s").await;
-        check(&exp_token(json!({"exp": NOW_S - 60.0})), Exp::Reject(M2M, TVF, EXPIRED), "60 s ago").await;
-        check(&exp_token(json!({"exp": NOW_S - 5.0})), Exp::Reject(M2M, TVF, EXPIRED), "exactly now − skew").await;
-        check(&exp_token(json!({"exp": NOW_S - 4.0})), ACCEPT, "1 s inside").await;
-        check(&exp_token(json!({"exp": NOW_S - 4.1})), ACCEPT, "truncated toward zero").await;
+        check(
+            &exp_token(json!({"exp": NOW_S - 2.0})),
+            ACCEPT,
+            "2 s ago, inside the default 5 s",
+        )
+        .await;
+        check(
+            &exp_token(json!({"exp": NOW_S - 60.0})),
+            Exp::Reject(M2M, TVF, EXPIRED),
+            "60 s ago",
+        )
+        .await;
+        check(
+            &exp_token(json!({"exp": NOW_S - 5.0})),
+            Exp::Reject(M2M, TVF, EXPIRED),
+            "exactly now − skew",
+        )
+        .await;
+        check(
+            &exp_token(json!({"exp": NOW_S - 4.0})),
+            ACCEPT,
+            "1 s inside",
+        )
+        .await;
+        // Seconds are truncated toward zero first: now − 4.1 s counts as now − 5 s, the boundary.
+        check(
+            &exp_token(json!({"exp": NOW_S - 4.1})),
+            Exp::Reject(M2M, TVF, EXPIRED),
+            "truncated toward zero",
+        )
+        .await;
+        check(
+            &exp_token(json!({"exp": NOW_S - 3.9})),
+            ACCEPT,
+            "now − 3.9 s counts as now − 3 s",
+        )
+        .await;
     });
     // Property: around now − skew ± 3 s, with a moving clock and several skews, the answer is the model's.
-    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config { cases: 96, ..Default::default() });
-    let strategy = (-3000i64..=3000, 0i64..=999, proptest::sample::select(vec![0.0, 1000.0, 5000.0, 30000.0]));
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases: 96,
+        ..Default::default()
+    });
+    let strategy = (
+        -3000i64..=3000,
+        0i64..=999,
+        proptest::sample::select(vec![0.0, 1000.0, 5000.0, 30000.0]),
+    );
     runner
         .run(&strategy, |(delta_ms, now_frac, skew)| {
             let now_ms = NOW_MS + now_frac as f64;
             let exp_s = (now_ms - skew + delta_ms as f64) / 1000.0;
             let t = exp_token(json!({"exp": exp_s, "iat": NOW_S - 100.0, "nbf": NOW_S - 100.0}));
-            let v = verifier_with(RawOptions { jwt_key: Some(A.spki_pem()), clock_skew_in_ms: Some(skew), ..RawOptions::default() }, Arc::new(FixedClock(now_ms)));
+            let v = verifier_with(
+                RawOptions {
+                    jwt_key: Some(A.spki_pem()),
+                    clock_skew_in_ms: Some(skew),
+                    ..RawOptions::default()
+                },
+                Arc::new(FixedClock(now_ms)),
+            );
             let o = v.verify_local(&t, Mode::MachineAuth).unwrap();
-            let rejected = matches!(&o, Outcome::Rejected { error, .. } if error.message.starts_with(EXPIRED));
-            proptest::prop_assert_eq!(rejected, model_expired(exp_s, now_ms, skew), "exp {} now {} skew {}: {}", exp_s, now_ms, skew, o.to_json_string());
-            proptest::prop_assert!(rejected || matches!(o, Outcome::Verified { .. }));
+            let rejected =
+                matches!(&o, Outcome::Rejected { error, .. } if error.message.starts_with(EXPIRED));
+            proptest::prop_assert_eq!(
+                rejected,
+                model_expired(exp_s, now_ms, skew),
+                "exp {} now {} skew {}: {}",
+                exp_s,
+                now_ms,
+                skew,
+                o.to_json_string()
+            );
+            let verified = matches!(o, Outcome::Verified { .. });
+            proptest::prop_assert!(rejected || verified, "{}", o.to_json_string());
             Ok(())
         })
         .unwrap();
@@ -1030,7 +1594,12 @@ fn j_83_exp_at_the_skew_boundary() {
 #[test]
 fn j_84_very_large_exp_is_in_the_future_without_overflow() {
     run(async {
-        for exp in ["1e20", "9e12", "99999999999999999999999", "1.7976931348623157e308"] {
+        for exp in [
+            "1e20",
+            "9e12",
+            "99999999999999999999999",
+            "1.7976931348623157e308",
+        ] {
             let p = format!(r#"{{"sub":"mch_x","jti":"mt_x","exp":{exp}}}"#);
             let o = check(&raw_a(&h0_text(), &p), ACCEPT, exp).await;
             let expected: f64 = exp.parse::<f64>().unwrap() * 1000.0;
@@ -1047,7 +1616,12 @@ fn j_84_very_large_exp_is_in_the_future_without_overflow() {
 #[test]
 fn j_85_a_negative_exp_is_expired() {
     run(async {
-        check(&exp_token(json!({"exp": -1})), Exp::Reject(M2M, TVF, EXPIRED), "-1").await;
+        check(
+            &exp_token(json!({"exp": -1})),
+            Exp::Reject(M2M, TVF, EXPIRED),
+            "-1",
+        )
+        .await;
     });
 }
 
@@ -1055,7 +1629,12 @@ fn j_85_a_negative_exp_is_expired() {
 fn j_86_exp_before_the_js_date_range_is_expired() {
     run(async {
         for exp in [-1e13, -8.64e12 - 1.0, -1e300] {
-            check(&exp_token(json!({"exp": exp})), Exp::Reject(M2M, TVF, EXPIRED), &exp.to_string()).await;
+            check(
+                &exp_token(json!({"exp": exp})),
+                Exp::Reject(M2M, TVF, EXPIRED),
+                &exp.to_string(),
+            )
+            .await;
         }
     });
 }
@@ -1065,7 +1644,12 @@ fn j_87_exp_overflowing_f64_is_undecodable() {
     run(async {
         for exp in ["1e400", "-1e400"] {
             let p = format!(r#"{{"sub":"mch_1","exp":{exp}}}"#);
-            check(&raw_a(&h0_text(), &p), Exp::Reject(M2M, INVALID, UNDECODABLE), exp).await;
+            check(
+                &raw_a(&h0_text(), &p),
+                Exp::Reject(M2M, INVALID, UNDECODABLE),
+                exp,
+            )
+            .await;
         }
     });
 }
@@ -1073,15 +1657,45 @@ fn j_87_exp_overflowing_f64_is_undecodable() {
 #[test]
 fn j_88_nbf_cases() {
     run(async {
-        check(&exp_token(json!({"nbf": NOW_S + 60.0})), Exp::Reject(M2M, TVF, NOT_ACTIVE), "now+60").await;
+        check(
+            &exp_token(json!({"nbf": NOW_S + 60.0})),
+            Exp::Reject(M2M, TVF, NOT_ACTIVE),
+            "now+60",
+        )
+        .await;
         check(&exp_token(json!({"nbf": NOW_S + 4.0})), ACCEPT, "now+4").await;
-        check(&exp_token(json!({"nbf": NOW_S + 5.0})), ACCEPT, "exactly now+skew is not after").await;
-        check(&exp_token(json!({"nbf": NOW_S + 6.0})), Exp::Reject(M2M, TVF, NOT_ACTIVE), "now+6").await;
+        check(
+            &exp_token(json!({"nbf": NOW_S + 5.0})),
+            ACCEPT,
+            "exactly now+skew is not after",
+        )
+        .await;
+        check(
+            &exp_token(json!({"nbf": NOW_S + 6.0})),
+            Exp::Reject(M2M, TVF, NOT_ACTIVE),
+            "now+6",
+        )
+        .await;
         let msg = "Invalid JWT not before date claim (nbf) \"x\". Expected number.";
-        check(&exp_token(json!({"nbf": "x"})), Exp::Reject(M2M, TVF, msg), "\"x\"").await;
-        check(&exp_token(json!({"nbf": null})), Exp::Reject(M2M, TVF, "Invalid JWT not before date claim (nbf) null."), "null").await;
+        check(
+            &exp_token(json!({"nbf": "x"})),
+            Exp::Reject(M2M, TVF, msg),
+            "\"x\"",
+        )
+        .await;
+        check(
+            &exp_token(json!({"nbf": null})),
+            Exp::Reject(M2M, TVF, "Invalid JWT not before date claim (nbf) null."),
+            "null",
+        )
+        .await;
         for nbf in [1e13, 1e300] {
-            check(&exp_token(json!({"nbf": nbf})), Exp::Reject(M2M, TVF, NOT_ACTIVE), &nbf.to_string()).await;
+            check(
+                &exp_token(json!({"nbf": nbf})),
+                Exp::Reject(M2M, TVF, NOT_ACTIVE),
+                &nbf.to_string(),
+            )
+            .await;
         }
     });
 }
@@ -1089,13 +1703,32 @@ fn j_88_nbf_cases() {
 #[test]
 fn j_89_iat_cases() {
     run(async {
-        check(&exp_token(json!({"iat": NOW_S + 60.0})), Exp::Reject(M2M, TVF, IAT_FUTURE), "now+60").await;
+        check(
+            &exp_token(json!({"iat": NOW_S + 60.0})),
+            Exp::Reject(M2M, TVF, IAT_FUTURE),
+            "now+60",
+        )
+        .await;
         let o = check(&exp_token(json!({"iat": "__delete__"})), ACCEPT, "absent").await;
         assert_eq!(m2m_data(&o)["createdAt"], "NaN");
         assert_eq!(m2m_data(&o)["updatedAt"], "NaN");
-        check(&exp_token(json!({"iat": "x"})), Exp::Reject(M2M, TVF, "Invalid JWT issued at date claim (iat) \"x\". Expected number."), "\"x\"").await;
+        check(
+            &exp_token(json!({"iat": "x"})),
+            Exp::Reject(
+                M2M,
+                TVF,
+                "Invalid JWT issued at date claim (iat) \"x\". Expected number.",
+            ),
+            "\"x\"",
+        )
+        .await;
         for iat in [1e13, 1e300] {
-            check(&exp_token(json!({"iat": iat})), Exp::Reject(M2M, TVF, IAT_FUTURE), &iat.to_string()).await;
+            check(
+                &exp_token(json!({"iat": iat})),
+                Exp::Reject(M2M, TVF, IAT_FUTURE),
+                &iat.to_string(),
+            )
+            .await;
         }
     });
 }
@@ -1103,22 +1736,62 @@ fn j_89_iat_cases() {
 #[test]
 fn j_90_odd_clock_skews() {
     run(async {
-        let v = |skew: Option<f64>| verifier_with(RawOptions { jwt_key: Some(A.spki_pem()), clock_skew_in_ms: skew, ..RawOptions::default() }, fixed());
+        let v = |skew: Option<f64>| {
+            verifier_with(
+                RawOptions {
+                    jwt_key: Some(A.spki_pem()),
+                    clock_skew_in_ms: skew,
+                    ..RawOptions::default()
+                },
+                fixed(),
+            )
+        };
         let just_expired = exp_token(json!({"exp": NOW_S - 1.0}));
         // 0 is honoured (no fallback to 5000), and the default is 5000.
-        check_with(&v(Some(0.0)), &just_expired, Exp::Reject(M2M, TVF, EXPIRED), "skew 0").await;
+        check_with(
+            &v(Some(0.0)),
+            &just_expired,
+            Exp::Reject(M2M, TVF, EXPIRED),
+            "skew 0",
+        )
+        .await;
         check_with(&v(None), &just_expired, ACCEPT, "default skew").await;
         // Negative: parity, the window shrinks (a valid token becomes "expired").
-        check_with(&v(Some(-1e9)), &tok(&h0(), &p0()), Exp::Reject(M2M, TVF, EXPIRED), "skew -1e9").await;
+        check_with(
+            &v(Some(-1e9)),
+            &tok(&h0(), &p0()),
+            Exp::Reject(M2M, TVF, EXPIRED),
+            "skew -1e9",
+        )
+        .await;
         // Huge values never overflow: a token expired a long time ago is inside the window.
-        let o = check_with(&v(Some(1e308)), &exp_token(json!({"exp": 1})), ACCEPT, "skew 1e308").await;
+        let o = check_with(
+            &v(Some(1e308)),
+            &exp_token(json!({"exp": 1})),
+            ACCEPT,
+            "skew 1e308",
+        )
+        .await;
         assert_eq!(m2m_data(&o)["expired"], false);
-        check_with(&v(Some(-1e308)), &tok(&h0(), &p0()), Exp::Reject(M2M, TVF, EXPIRED), "skew -1e308").await;
+        check_with(
+            &v(Some(-1e308)),
+            &tok(&h0(), &p0()),
+            Exp::Reject(M2M, TVF, EXPIRED),
+            "skew -1e308",
+        )
+        .await;
         // Non-finite numbers are refused as options (the JS layer does the same for non-numbers);
         // the reference silently falls back to 5000 ms. See SECURITY.md.
         for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
-            let r = VerifyOptions::from_raw(RawOptions { clock_skew_in_ms: Some(bad), ..RawOptions::default() });
-            assert_eq!(r.err().map(|e| e.to_string()).as_deref(), Some("clockSkewInMs must be a finite number"), "{bad}");
+            let r = VerifyOptions::from_raw(RawOptions {
+                clock_skew_in_ms: Some(bad),
+                ..RawOptions::default()
+            });
+            assert_eq!(
+                r.err().map(|e| e.to_string()).as_deref(),
+                Some("clockSkewInMs must be a finite number"),
+                "{bad}"
+            );
         }
     });
 }
@@ -1129,12 +1802,32 @@ fn j_90_odd_clock_skews() {
 #[test]
 fn j_100_non_string_sub_is_not_m2m_and_never_a_type_error() {
     run(async {
-        for sub in [json!(123), json!(["mch_1"]), json!({}), json!(null), json!("__delete__")] {
+        for sub in [
+            json!(123),
+            json!(["mch_1"]),
+            json!({}),
+            json!(null),
+            json!("__delete__"),
+        ] {
             let p = with(p0(), json!({"sub": sub.clone()}));
-            check(&tok(&h0(), &p), Exp::Reject(OAUTH, TVF, INVALID_TYPE_JWT), &sub.to_string()).await;
+            check(
+                &tok(&h0(), &p),
+                Exp::Reject(OAUTH, TVF, INVALID_TYPE_JWT),
+                &sub.to_string(),
+            )
+            .await;
             // With typ at+jwt it is an OAuth JWT; the OAuth path rejects the sub.
             let h = with(h0(), json!({"typ": "at+jwt"}));
-            let o = check(&tok(&h, &p), Exp::Reject(OAUTH, TVF, "Subject claim (sub) is required and must be a string."), &sub.to_string()).await;
+            let o = check(
+                &tok(&h, &p),
+                Exp::Reject(
+                    OAUTH,
+                    TVF,
+                    "Subject claim (sub) is required and must be a string.",
+                ),
+                &sub.to_string(),
+            )
+            .await;
             assert!(!rejected_message(&o).contains("TypeError"));
         }
     });
@@ -1143,15 +1836,33 @@ fn j_100_non_string_sub_is_not_m2m_and_never_a_type_error() {
 #[test]
 fn j_101_a_session_subject_is_not_m2m() {
     run(async {
-        check(&tok(&h0(), &with(p0(), json!({"sub": "user_1"}))), Exp::Reject(OAUTH, TVF, INVALID_TYPE_JWT), "user_1").await;
+        check(
+            &tok(&h0(), &with(p0(), json!({"sub": "user_1"}))),
+            Exp::Reject(OAUTH, TVF, INVALID_TYPE_JWT),
+            "user_1",
+        )
+        .await;
     });
 }
 
 #[test]
 fn j_102_lookalike_prefixes_are_not_m2m() {
     run(async {
-        for sub in ["\u{ff4d}ch_1", "MCH_1", " mch_1", "mch-1", "m\u{0441}h_1", "Mch_1", "mch"] {
-            check(&tok(&h0(), &with(p0(), json!({"sub": sub}))), Exp::Reject(OAUTH, TVF, INVALID_TYPE_JWT), sub).await;
+        for sub in [
+            "\u{ff4d}ch_1",
+            "MCH_1",
+            " mch_1",
+            "mch-1",
+            "m\u{0441}h_1",
+            "Mch_1",
+            "mch",
+        ] {
+            check(
+                &tok(&h0(), &with(p0(), json!({"sub": sub}))),
+                Exp::Reject(OAUTH, TVF, INVALID_TYPE_JWT),
+                sub,
+            )
+            .await;
         }
     });
 }
@@ -1168,8 +1879,17 @@ fn j_103_a_json_escaped_prefix_is_m2m() {
 #[test]
 fn j_104_odd_but_prefixed_subjects_are_returned_verbatim() {
     run(async {
-        for sub in ["mch_\u{0}".to_owned(), format!("mch_{}", "z".repeat(10 * 1024)), "mch_\n\u{1b}[0m".to_owned()] {
-            let o = check(&tok(&h0(), &with(p0(), json!({"sub": sub.clone()}))), ACCEPT, "odd sub").await;
+        for sub in [
+            "mch_\u{0}".to_owned(),
+            format!("mch_{}", "z".repeat(10 * 1024)),
+            "mch_\n\u{1b}[0m".to_owned(),
+        ] {
+            let o = check(
+                &tok(&h0(), &with(p0(), json!({"sub": sub.clone()}))),
+                ACCEPT,
+                "odd sub",
+            )
+            .await;
             assert_eq!(m2m_data(&o)["subject"], json!(sub));
         }
     });
@@ -1178,7 +1898,12 @@ fn j_104_odd_but_prefixed_subjects_are_returned_verbatim() {
 #[test]
 fn j_110_an_absent_cat_is_accepted() {
     run(async {
-        check(&tok(&with(h0(), json!({"cat": "__delete__"})), &p0()), ACCEPT, "no cat").await;
+        check(
+            &tok(&with(h0(), json!({"cat": "__delete__"})), &p0()),
+            ACCEPT,
+            "no cat",
+        )
+        .await;
     });
 }
 
@@ -1192,11 +1917,33 @@ fn j_111_the_m2m_cat_is_accepted() {
 /// A fresh emulator serving A, the token, and no signature work: the token is signed by C.
 async fn category_rejected_without_network(cat: Value) {
     let emu = jwks_server(&jwks_of(&[A.jwk(KID_A)])).await;
-    let t = tok_with(&with(h0(), json!({ "cat": cat.clone() })), &p0(), &C, JwtAlgorithm::RS256);
-    check_with(&jwks_verifier(&emu), &t, Exp::Reject(M2M, INVALID, "Invalid M2M JWT category."), &cat.to_string()).await;
-    check_pem(&t, Exp::Reject(M2M, INVALID, "Invalid M2M JWT category."), &cat.to_string()).await;
+    let t = tok_with(
+        &with(h0(), json!({ "cat": cat.clone() })),
+        &p0(),
+        &C,
+        JwtAlgorithm::RS256,
+    );
+    check_with(
+        &jwks_verifier(&emu),
+        &t,
+        Exp::Reject(M2M, INVALID, "Invalid M2M JWT category."),
+        &cat.to_string(),
+    )
+    .await;
+    check_pem(
+        &t,
+        Exp::Reject(M2M, INVALID, "Invalid M2M JWT category."),
+        &cat.to_string(),
+    )
+    .await;
     // Even with no key configured at all, the category answer comes first.
-    check_with(&verifier_with(RawOptions::default(), fixed()), &t, Exp::Reject(M2M, INVALID, "Invalid M2M JWT category."), "no key").await;
+    check_with(
+        &verifier_with(RawOptions::default(), fixed()),
+        &t,
+        Exp::Reject(M2M, INVALID, "Invalid M2M JWT category."),
+        "no key",
+    )
+    .await;
     assert_eq!(emu.count(Route::Jwks), 0, "{cat}: no JWKS request");
     emu.shutdown().await;
 }
@@ -1219,9 +1966,22 @@ fn j_114_the_ignore_marker_is_not_m2m() {
 #[test]
 fn j_115_malformed_cats_are_refused() {
     run(async {
-        for cat in [json!(""), json!(null), json!(333), json!([]), json!(format!("{CAT_M2M} ")), json!(CAT_M2M.to_lowercase()), json!([CAT_M2M])] {
+        for cat in [
+            json!(""),
+            json!(null),
+            json!(333),
+            json!([]),
+            json!(format!("{CAT_M2M} ")),
+            json!(CAT_M2M.to_lowercase()),
+            json!([CAT_M2M]),
+        ] {
             let t = tok(&with(h0(), json!({ "cat": cat.clone() })), &p0());
-            check(&t, Exp::Reject(M2M, INVALID, "Invalid M2M JWT category."), &cat.to_string()).await;
+            check(
+                &t,
+                Exp::Reject(M2M, INVALID, "Invalid M2M JWT category."),
+                &cat.to_string(),
+            )
+            .await;
         }
     });
 }
@@ -1229,7 +1989,10 @@ fn j_115_malformed_cats_are_refused() {
 #[test]
 fn j_116_a_cat_in_the_payload_is_only_a_claim() {
     run(async {
-        let t = tok(&with(h0(), json!({"cat": "__delete__"})), &with(p0(), json!({"cat": CAT_SESSION})));
+        let t = tok(
+            &with(h0(), json!({"cat": "__delete__"})),
+            &with(p0(), json!({"cat": CAT_SESSION})),
+        );
         let o = check(&t, ACCEPT, "payload cat").await;
         assert_eq!(m2m_data(&o)["claims"], json!({"cat": CAT_SESSION}));
     });
@@ -1239,11 +2002,22 @@ fn j_116_a_cat_in_the_payload_is_only_a_claim() {
 fn j_117_same_instance_session_or_template_jwts_with_a_machine_sub() {
     run(async {
         for cat in [CAT_SESSION, CAT_TEMPLATE] {
-            let t = tok(&with(h0(), json!({ "cat": cat })), &with(p0(), json!({"sub": "mch_1", "sid": "sess_1"})));
-            check(&t, Exp::Reject(M2M, INVALID, "Invalid M2M JWT category."), cat).await;
+            let t = tok(
+                &with(h0(), json!({ "cat": cat })),
+                &with(p0(), json!({"sub": "mch_1", "sid": "sess_1"})),
+            );
+            check(
+                &t,
+                Exp::Reject(M2M, INVALID, "Invalid M2M JWT category."),
+                cat,
+            )
+            .await;
         }
         // Without a cat (tokens minted before the rollout) it verifies: Clerk's documented trade-off.
-        let t = tok(&with(h0(), json!({"cat": "__delete__"})), &with(p0(), json!({"sub": "mch_1", "sid": "sess_1"})));
+        let t = tok(
+            &with(h0(), json!({"cat": "__delete__"})),
+            &with(p0(), json!({"sub": "mch_1", "sid": "sess_1"})),
+        );
         check(&t, ACCEPT, "no cat").await;
     });
 }
@@ -1251,7 +2025,12 @@ fn j_117_same_instance_session_or_template_jwts_with_a_machine_sub() {
 #[test]
 fn j_120_typ_absent_or_jwt_is_accepted() {
     run(async {
-        check(&tok(&with(h0(), json!({"typ": "__delete__"})), &p0()), ACCEPT, "no typ").await;
+        check(
+            &tok(&with(h0(), json!({"typ": "__delete__"})), &p0()),
+            ACCEPT,
+            "no typ",
+        )
+        .await;
         check(&tok(&h0(), &p0()), ACCEPT, "JWT").await;
     });
 }
@@ -1268,7 +2047,12 @@ fn j_121_other_typs_with_a_machine_sub_are_refused() {
             (json!(1), "1"),
         ] {
             let msg = format!("Invalid JWT type {shown}. Expected \"JWT\".");
-            check(&tok(&with(h0(), json!({ "typ": typ })), &p0()), Exp::Reject(M2M, TVF, &msg), shown).await;
+            check(
+                &tok(&with(h0(), json!({ "typ": typ })), &p0()),
+                Exp::Reject(M2M, TVF, &msg),
+                shown,
+            )
+            .await;
         }
     });
 }
@@ -1277,7 +2061,13 @@ fn j_121_other_typs_with_a_machine_sub_are_refused() {
 fn j_130_surrounding_whitespace_is_unroutable_in_the_core() {
     run(async {
         let t = tok(&h0(), &p0());
-        for bad in [format!(" {t}"), format!("{t}\n"), format!("\t{t}"), format!("{t} "), " mt_abc".to_owned()] {
+        for bad in [
+            format!(" {t}"),
+            format!("{t}\n"),
+            format!("\t{t}"),
+            format!("{t} "),
+            " mt_abc".to_owned(),
+        ] {
             check(&bad, Exp::Throw, "whitespace").await;
         }
     });
@@ -1287,7 +2077,12 @@ fn j_130_surrounding_whitespace_is_unroutable_in_the_core() {
 fn j_131_a_scheme_left_on_is_unroutable_in_the_core() {
     run(async {
         let t = tok(&h0(), &p0());
-        for bad in [format!("Bearer {t}"), "Bearer mt_x".to_owned(), format!("bearer {t}"), format!("BEARER\t{t}")] {
+        for bad in [
+            format!("Bearer {t}"),
+            "Bearer mt_x".to_owned(),
+            format!("bearer {t}"),
+            format!("BEARER\t{t}"),
+        ] {
             check(&bad, Exp::Throw, "scheme").await;
         }
     });
@@ -1305,7 +2100,16 @@ fn j_132_degenerate_strings_are_unroutable() {
 #[test]
 fn j_133_lookalike_opaque_prefixes_are_unroutable() {
     run(async {
-        for bad in ["MT_x", "\u{ff4d}t_x", " mt_x", "Mt_x", "OAT_x", "AK_x", "mt-x", "sk_test_x"] {
+        for bad in [
+            "MT_x",
+            "\u{ff4d}t_x",
+            " mt_x",
+            "Mt_x",
+            "OAT_x",
+            "AK_x",
+            "mt-x",
+            "sk_test_x",
+        ] {
             check(bad, Exp::Throw, bad).await;
         }
     });
@@ -1315,12 +2119,21 @@ fn j_133_lookalike_opaque_prefixes_are_unroutable() {
 fn j_134_bare_and_junk_opaque_tokens_go_to_the_api_and_are_not_found() {
     run(async {
         let emu = Emulator::builder().start().await.unwrap();
-        let v = verifier_with(RawOptions { secret_key: Some(emu.secret_key()), api_url: Some(emu.url().into()), ..RawOptions::default() }, fixed());
+        let v = verifier_with(
+            RawOptions {
+                secret_key: Some(emu.secret_key()),
+                api_url: Some(emu.url().into()),
+                ..RawOptions::default()
+            },
+            fixed(),
+        );
         for t in ["mt_", "mt_junk", "mt_\u{0}\"'<>", "mt_😀"] {
             for mode in [Mode::MachineAuth, Mode::M2MOnly] {
                 let o = outcome(&v, t, mode).await;
                 assert_outcome(&o, Exp::Reject(M2M, INVALID, "Machine token not found"), t);
-                let Outcome::Rejected { error, .. } = o else { unreachable!() };
+                let Outcome::Rejected { error, .. } = o else {
+                    unreachable!()
+                };
                 assert_eq!(error.status, Some(404));
             }
         }
@@ -1336,9 +2149,18 @@ fn j_134_bare_and_junk_opaque_tokens_go_to_the_api_and_are_not_found() {
 fn j_140_well_formed_pems_verify() {
     run(async {
         let pem = A.spki_pem();
-        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect::<Vec<_>>().join("\n");
+        let body: String = pem
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<Vec<_>>()
+            .join("\n");
         let t = tok(&h0(), &p0());
-        for (what, text) in [("LF", pem.clone()), ("CRLF", pem.replace('\n', "\r\n")), ("no armour", body.clone()), ("one line", body.replace('\n', ""))] {
+        for (what, text) in [
+            ("LF", pem.clone()),
+            ("CRLF", pem.replace('\n', "\r\n")),
+            ("no armour", body.clone()),
+            ("one line", body.replace('\n', "")),
+        ] {
             check_with(&pem_verifier_for(&text), &t, ACCEPT, what).await;
         }
     });
@@ -1349,9 +2171,21 @@ fn j_141_a_pem_with_literal_backslash_n_is_unescaped() {
     run(async {
         let escaped = A.spki_pem().replace('\n', "\\n");
         assert!(!escaped.contains('\n'));
-        check_with(&pem_verifier_for(&escaped), &tok(&h0(), &p0()), ACCEPT, "literal \\n").await;
+        check_with(
+            &pem_verifier_for(&escaped),
+            &tok(&h0(), &p0()),
+            ACCEPT,
+            "literal \\n",
+        )
+        .await;
         let escaped_crlf = A.spki_pem().replace('\n', "\\r\\n");
-        check_with(&pem_verifier_for(&escaped_crlf), &tok(&h0(), &p0()), ACCEPT, "literal \\r\\n").await;
+        check_with(
+            &pem_verifier_for(&escaped_crlf),
+            &tok(&h0(), &p0()),
+            ACCEPT,
+            "literal \\r\\n",
+        )
+        .await;
     });
 }
 
@@ -1375,7 +2209,13 @@ fn j_142_3072_and_4096_bit_pems_verify() {
 fn j_143_a_1024_bit_pem_is_refused() {
     run(async {
         let msg = "Error verifying JWT signature. Error: Unsupported RSA key size: 1024 bits. Keys must be 2048 to 8192 bits.";
-        check_with(&pem_verifier_for(RSA_1024_SPKI_PEM), &tok(&h0(), &p0()), Exp::Reject(M2M, TVF, msg), "1024").await;
+        check_with(
+            &pem_verifier_for(RSA_1024_SPKI_PEM),
+            &tok(&h0(), &p0()),
+            Exp::Reject(M2M, TVF, msg),
+            "1024",
+        )
+        .await;
         assert!(RsaPublicKey::from_pem(RSA_1024_SPKI_PEM).is_err());
     });
 }
@@ -1400,11 +2240,34 @@ fn j_144_garbage_private_and_certificate_key_material_is_refused_without_echo() 
 fn j_145_jwt_key_wins_over_secret_key_with_zero_requests() {
     run(async {
         let emu = jwks_server(&jwks_of(&[B.jwk(KID_A)])).await;
-        let v = verifier_with(RawOptions { jwt_key: Some(A.spki_pem()), ..jwks_options(&emu) }, fixed());
+        let v = verifier_with(
+            RawOptions {
+                jwt_key: Some(A.spki_pem()),
+                ..jwks_options(&emu)
+            },
+            fixed(),
+        );
         check_with(&v, &tok(&h0(), &p0()), ACCEPT, "A under PEM A").await;
-        check_with(&v, &tok_with(&h0(), &p0(), &B, JwtAlgorithm::RS256), Exp::Reject(M2M, TVF, SIG_INVALID), "B (served by JWKS) under PEM A").await;
-        check_with(&v, &tok(&with(h0(), json!({"kid": "ins_unknown"})), &p0()), ACCEPT, "unknown kid").await;
-        assert_eq!(emu.counters().values().sum::<u64>(), 0, "{:?}", emu.counters());
+        check_with(
+            &v,
+            &tok_with(&h0(), &p0(), &B, JwtAlgorithm::RS256),
+            Exp::Reject(M2M, TVF, SIG_INVALID),
+            "B (served by JWKS) under PEM A",
+        )
+        .await;
+        check_with(
+            &v,
+            &tok(&with(h0(), json!({"kid": "ins_unknown"})), &p0()),
+            ACCEPT,
+            "unknown kid",
+        )
+        .await;
+        assert_eq!(
+            emu.counters().values().sum::<u64>(),
+            0,
+            "{:?}",
+            emu.counters()
+        );
         emu.shutdown().await;
     });
 }
@@ -1413,9 +2276,20 @@ fn j_145_jwt_key_wins_over_secret_key_with_zero_requests() {
 fn j_146_no_key_at_all_fails_to_resolve_a_jwk() {
     run(async {
         let v = verifier_with(RawOptions::default(), fixed());
-        let o = check_with(&v, &tok(&h0(), &p0()), Exp::Reject(M2M, TVF, "Failed to resolve JWK during verification."), "{}").await;
-        let Outcome::Rejected { error, .. } = o else { unreachable!() };
-        assert_eq!(error.action.as_deref(), Some("Set the CLERK_JWT_KEY environment variable."));
+        let o = check_with(
+            &v,
+            &tok(&h0(), &p0()),
+            Exp::Reject(M2M, TVF, "Failed to resolve JWK during verification."),
+            "{}",
+        )
+        .await;
+        let Outcome::Rejected { error, .. } = o else {
+            unreachable!()
+        };
+        assert_eq!(
+            error.action.as_deref(),
+            Some("Set the CLERK_JWT_KEY environment variable.")
+        );
     });
 }
 
@@ -1424,7 +2298,10 @@ fn j_147_same_kid_different_pems_in_one_process() {
     run(async {
         let ta = tok(&h0(), &p0());
         let tb = tok_with(&h0(), &p0(), &B, JwtAlgorithm::RS256);
-        let (va, vb) = (pem_verifier_for(&A.spki_pem()), pem_verifier_for(&B.spki_pem()));
+        let (va, vb) = (
+            pem_verifier_for(&A.spki_pem()),
+            pem_verifier_for(&B.spki_pem()),
+        );
         check_with(&va, &ta, ACCEPT, "A/A").await;
         check_with(&vb, &tb, ACCEPT, "B/B").await;
         check_with(&va, &tb, Exp::Reject(M2M, TVF, SIG_INVALID), "A/B").await;
@@ -1447,12 +2324,25 @@ fn k_01_a_cold_cache_fetches_once_with_the_right_headers() {
         let emu = jwks_server(&jwks_of(&[A.jwk(KID_A)])).await;
         check_with(&jwks_verifier(&emu), &a_token(), ACCEPT, "cold").await;
         assert_eq!(emu.count(Route::Jwks), 1);
-        let r = emu.requests().into_iter().find(|r| r.route.as_deref() == Some("jwks")).unwrap();
+        let r = emu
+            .requests()
+            .into_iter()
+            .find(|r| r.route.as_deref() == Some("jwks"))
+            .unwrap();
         assert_eq!((r.method.as_str(), r.path.as_str()), ("GET", "/v1/jwks"));
         assert_eq!(r.authorization_scheme.as_deref(), Some("Bearer"));
-        assert_eq!(r.authorization_prefix.as_deref(), Some(&emu.secret_key()[..7]));
+        assert_eq!(
+            r.authorization_prefix.as_deref(),
+            Some(&emu.secret_key()[..7])
+        );
         assert_eq!(r.clerk_api_version.as_deref(), Some("2026-05-12"));
-        assert!(r.user_agent.as_deref().is_some_and(|ua| ua.starts_with("clerk-m2m-native/")), "{:?}", r.user_agent);
+        assert!(
+            r.user_agent
+                .as_deref()
+                .is_some_and(|ua| ua.starts_with("clerk-m2m-native/")),
+            "{:?}",
+            r.user_agent
+        );
         emu.shutdown().await;
     });
 }
@@ -1480,30 +2370,69 @@ fn k_03_a_random_kid_flood_fetches_at_most_once_per_cooldown() {
     run(async {
         let emu = jwks_server(&jwks_of(&[A.jwk(KID_A)])).await;
         let clock = Arc::new(TestClock::new(NOW_MS));
-        let v = Arc::new(verifier_with(jwks_options(&emu), clock.clone()));
-        let tokens: Vec<String> = (0..1000).map(|i| tok_with(&with(h0(), json!({"kid": format!("ins_random_{i}_{}", rand_u64())})), &p0(), &C, JwtAlgorithm::RS256)).collect();
+        // A generous deadline: on a loaded machine a fetch that timed out would (rightly) be
+        // retried by the next miss, which is not what this row measures.
+        let v = Arc::new(verifier_with(
+            RawOptions { timeout_ms: Some(30_000.0), ..jwks_options(&emu) },
+            clock.clone(),
+        ));
+        let tokens: Vec<String> = (0..1000)
+            .map(|i| {
+                tok_with(
+                    &with(
+                        h0(),
+                        json!({"kid": format!("ins_random_{i}_{}", rand_u64())}),
+                    ),
+                    &p0(),
+                    &C,
+                    JwtAlgorithm::RS256,
+                )
+            })
+            .collect();
         let tokens = Arc::new(tokens);
         let mut set = tokio::task::JoinSet::new();
         for chunk in 0..10 {
             let (v, tokens) = (v.clone(), tokens.clone());
             set.spawn(async move {
                 for t in tokens.iter().skip(chunk * 100).take(100) {
-                    assert_outcome(&v.verify(t, Mode::MachineAuth).await, Exp::Reject(M2M, TVF, KID_MISMATCH), "random kid");
+                    assert_outcome(
+                        &v.verify(t, Mode::MachineAuth).await,
+                        Exp::Reject(M2M, TVF, KID_MISMATCH),
+                        "random kid",
+                    );
                 }
             });
         }
         while let Some(r) = set.join_next().await {
             r.unwrap();
         }
-        assert_eq!(emu.count(Route::Jwks), 1, "one fetch for 1000 random kids inside the cooldown");
+        assert_eq!(
+            emu.count(Route::Jwks),
+            1,
+            "one fetch for 1000 random kids inside the cooldown: {:?}",
+            jwks_log(&emu)
+        );
         // After the 5 s cooldown, another flood costs at most one more fetch.
         clock.advance(5_000.0);
         for t in tokens.iter().take(200) {
-            assert_outcome(&v.verify(t, Mode::MachineAuth).await, Exp::Reject(M2M, TVF, KID_MISMATCH), "random kid");
+            assert_outcome(
+                &v.verify(t, Mode::MachineAuth).await,
+                Exp::Reject(M2M, TVF, KID_MISMATCH),
+                "random kid",
+            );
         }
-        assert_eq!(emu.count(Route::Jwks), 2);
+        assert_eq!(emu.count(Route::Jwks), 2, "{:?}", jwks_log(&emu));
         emu.shutdown().await;
     });
+}
+
+/// The JWKS requests the emulator saw: (status, fault), for failure messages.
+fn jwks_log(emu: &EmulatorHandle) -> Vec<(Option<u16>, Option<String>, i64)> {
+    emu.requests()
+        .into_iter()
+        .filter(|r| r.route.as_deref() == Some("jwks"))
+        .map(|r| (r.status, r.fault, r.at_ms))
+        .collect()
 }
 
 fn rand_u64() -> u64 {
@@ -1535,24 +2464,57 @@ fn k_04_fifty_concurrent_cold_verifications_make_one_fetch() {
 async fn faulted(fault: Fault, timeout_ms: f64) -> (EmulatorHandle, Verifier) {
     let emu = Emulator::builder().start().await.unwrap();
     emu.set_fault(Route::Jwks, fault).unwrap();
-    let v = verifier_with(RawOptions { timeout_ms: Some(timeout_ms), ..jwks_options(&emu) }, fixed());
+    let v = verifier_with(
+        RawOptions {
+            timeout_ms: Some(timeout_ms),
+            ..jwks_options(&emu)
+        },
+        fixed(),
+    );
     (emu, v)
 }
 
 fn assert_no_secret(o: &Outcome, secret: &str) {
     let s = o.to_json_string();
-    assert!(!s.contains(secret) && !s.contains(&secret[8..]), "secret in {s}");
+    assert!(
+        !s.contains(secret) && !s.contains(&secret[8..]),
+        "secret in {s}"
+    );
 }
 
 #[test]
 fn k_05_5xx_is_retried_at_most_twice_inside_the_deadline() {
     run(async {
         for status in [500, 502, 503] {
-            let (emu, v) = faulted(Fault::Status { status, retry_after: None, body: None, content_type: None }, 5000.0).await;
+            let (emu, v) = faulted(
+                Fault::Status {
+                    status,
+                    retry_after: None,
+                    body: None,
+                    content_type: None,
+                },
+                5000.0,
+            )
+            .await;
             let start = Instant::now();
             let o = v.verify(&a_token(), Mode::MachineAuth).await;
-            assert!(start.elapsed() <= Duration::from_millis(5000) + MARGIN, "{:?}", start.elapsed());
-            assert_outcome(&o, Exp::Reject(M2M, TVF, &format!("Error loading Clerk JWKS from {}/v1/jwks with code={status}", emu.url())), "5xx");
+            assert!(
+                start.elapsed() <= Duration::from_millis(5000) + MARGIN,
+                "{:?}",
+                start.elapsed()
+            );
+            assert_outcome(
+                &o,
+                Exp::Reject(
+                    M2M,
+                    TVF,
+                    &format!(
+                        "Error loading Clerk JWKS from {}/v1/jwks with code={status}",
+                        emu.url()
+                    ),
+                ),
+                "5xx",
+            );
             assert_eq!(emu.count(Route::Jwks), 3, "{status}: 1 + 2 retries");
             assert_no_secret(&o, &emu.secret_key());
             emu.shutdown().await;
@@ -1565,17 +2527,39 @@ fn k_06_an_invalid_secret_key_is_not_retried() {
     run(async {
         let emu = Emulator::builder().start().await.unwrap();
         let wrong = "sk_test_wrong_key_for_k06_0123456789";
-        let v = verifier_with(RawOptions { secret_key: Some(wrong.into()), ..jwks_options(&emu) }, fixed());
+        let v = verifier_with(
+            RawOptions {
+                secret_key: Some(wrong.into()),
+                ..jwks_options(&emu)
+            },
+            fixed(),
+        );
         let o = v.verify(&a_token(), Mode::MachineAuth).await;
         assert_outcome(&o, Exp::Reject(M2M, TVF, ""), "401");
         let m = rejected_message(&o);
-        assert!(!m.is_empty() && !m.contains("Error loading"), "the Backend API's clerk_key_invalid message: {m}");
+        assert!(
+            !m.is_empty() && !m.contains("Error loading"),
+            "the Backend API's clerk_key_invalid message: {m}"
+        );
         assert_eq!(emu.count(Route::Jwks), 1);
         assert_no_secret(&o, wrong);
         // 400 and 403 are not retried either.
         for status in [400, 403] {
-            let (emu, v) = faulted(Fault::Status { status, retry_after: None, body: None, content_type: None }, 3000.0).await;
-            assert_outcome(&v.verify(&a_token(), Mode::MachineAuth).await, Exp::Reject(M2M, TVF, "Error loading Clerk JWKS"), "4xx");
+            let (emu, v) = faulted(
+                Fault::Status {
+                    status,
+                    retry_after: None,
+                    body: None,
+                    content_type: None,
+                },
+                3000.0,
+            )
+            .await;
+            assert_outcome(
+                &v.verify(&a_token(), Mode::MachineAuth).await,
+                Exp::Reject(M2M, TVF, "Error loading Clerk JWKS"),
+                "4xx",
+            );
             assert_eq!(emu.count(Route::Jwks), 1, "{status}");
             emu.shutdown().await;
         }
@@ -1586,16 +2570,44 @@ fn k_06_an_invalid_secret_key_is_not_retried() {
 #[test]
 fn k_07_non_json_bodies_are_errors_and_only_5xx_is_retried() {
     run(async {
-        let (emu, v) = faulted(Fault::NonJson { status: Some(502), body: Some("<html>bad gateway</html>".into()), content_type: Some("text/html".into()) }, 3000.0).await;
+        let (emu, v) = faulted(
+            Fault::NonJson {
+                status: Some(502),
+                body: Some("<html>bad gateway</html>".into()),
+                content_type: Some("text/html".into()),
+            },
+            3000.0,
+        )
+        .await;
         let o = v.verify(&a_token(), Mode::MachineAuth).await;
-        assert_outcome(&o, Exp::Reject(M2M, TVF, "Error loading Clerk JWKS from"), "502 html");
+        assert_outcome(
+            &o,
+            Exp::Reject(M2M, TVF, "Error loading Clerk JWKS from"),
+            "502 html",
+        );
         assert!(!rejected_message(&o).contains("<html>"));
         assert_eq!(emu.count(Route::Jwks), 3);
         emu.shutdown().await;
-        let (emu, v) = faulted(Fault::NonJson { status: Some(200), body: Some("{not json".into()), content_type: None }, 3000.0).await;
+        let (emu, v) = faulted(
+            Fault::NonJson {
+                status: Some(200),
+                body: Some("{not json".into()),
+                content_type: None,
+            },
+            3000.0,
+        )
+        .await;
         let o = v.verify(&a_token(), Mode::MachineAuth).await;
-        assert_outcome(&o, Exp::Reject(M2M, TVF, "Error loading Clerk JWKS from"), "200 {not json");
-        assert!(rejected_message(&o).contains("not valid JSON"), "{}", rejected_message(&o));
+        assert_outcome(
+            &o,
+            Exp::Reject(M2M, TVF, "Error loading Clerk JWKS from"),
+            "200 {not json",
+        );
+        assert!(
+            rejected_message(&o).contains("not valid JSON"),
+            "{}",
+            rejected_message(&o)
+        );
         assert_eq!(emu.count(Route::Jwks), 1);
         emu.shutdown().await;
     });
@@ -1604,10 +2616,24 @@ fn k_07_non_json_bodies_are_errors_and_only_5xx_is_retried() {
 #[test]
 fn k_08_wrong_json_shapes_are_errors_not_panics() {
     run(async {
-        for body in ["null", "{}", r#"{"keys":null}"#, r#"{"keys":"x"}"#, r#"{"keys":[null]}"#, r#"{"keys":[]}"#, "[]", "42", r#""keys""#, r#"{"keys":{"length":1}}"#, r#"{"keys":[1,"a",true]}"#] {
+        for body in [
+            "null",
+            "{}",
+            r#"{"keys":null}"#,
+            r#"{"keys":"x"}"#,
+            r#"{"keys":[null]}"#,
+            r#"{"keys":[]}"#,
+            "[]",
+            "42",
+            r#""keys""#,
+            r#"{"keys":{"length":1}}"#,
+            r#"{"keys":[1,"a",true]}"#,
+        ] {
             let emu = Emulator::builder().start().await.unwrap();
             serve_json(&emu, Route::Jwks, 200, body);
-            let o = jwks_verifier(&emu).verify(&a_token(), Mode::MachineAuth).await;
+            let o = jwks_verifier(&emu)
+                .verify(&a_token(), Mode::MachineAuth)
+                .await;
             assert_outcome(&o, Exp::Reject(M2M, TVF, ""), body);
             emu.shutdown().await;
         }
@@ -1621,9 +2647,20 @@ fn k_09_a_hung_jwks_endpoint_is_cut_off_at_the_deadline() {
         let start = Instant::now();
         let o = v.verify(&a_token(), Mode::MachineAuth).await;
         let took = start.elapsed();
-        assert!(took <= Duration::from_millis(1000) + MARGIN && took >= Duration::from_millis(900), "{took:?}");
-        assert_outcome(&o, Exp::Reject(M2M, TVF, "Error loading Clerk JWKS: request to"), "hang");
-        assert!(rejected_message(&o).contains("timed out after 1000 ms"), "{}", rejected_message(&o));
+        assert!(
+            took <= Duration::from_millis(1000) + MARGIN && took >= Duration::from_millis(900),
+            "{took:?}"
+        );
+        assert_outcome(
+            &o,
+            Exp::Reject(M2M, TVF, "Error loading Clerk JWKS: request to"),
+            "hang",
+        );
+        assert!(
+            rejected_message(&o).contains("timed out after 1000 ms"),
+            "{}",
+            rejected_message(&o)
+        );
         emu.shutdown().await;
     });
 }
@@ -1632,24 +2669,66 @@ fn k_09_a_hung_jwks_endpoint_is_cut_off_at_the_deadline() {
 fn k_10_slow_huge_and_overlong_key_sets_are_bounded() {
     run(async {
         // 1 byte per second.
-        let (emu, v) = faulted(Fault::SlowDrip { chunk_bytes: Some(1), interval_ms: Some(1000) }, 1500.0).await;
+        let (emu, v) = faulted(
+            Fault::SlowDrip {
+                chunk_bytes: Some(1),
+                interval_ms: Some(1000),
+            },
+            1500.0,
+        )
+        .await;
         let start = Instant::now();
-        assert_outcome(&v.verify(&a_token(), Mode::MachineAuth).await, Exp::Reject(M2M, TVF, "Error loading Clerk JWKS"), "drip");
-        assert!(start.elapsed() <= Duration::from_millis(1500) + MARGIN, "{:?}", start.elapsed());
+        assert_outcome(
+            &v.verify(&a_token(), Mode::MachineAuth).await,
+            Exp::Reject(M2M, TVF, "Error loading Clerk JWKS"),
+            "drip",
+        );
+        assert!(
+            start.elapsed() <= Duration::from_millis(1500) + MARGIN,
+            "{:?}",
+            start.elapsed()
+        );
         emu.shutdown().await;
         // 100 MB body: refused at the 1 MiB cap without reading it all.
-        let (emu, v) = faulted(Fault::Oversized { bytes: 100 * 1024 * 1024, status: None }, 5000.0).await;
+        let (emu, v) = faulted(
+            Fault::Oversized {
+                bytes: 100 * 1024 * 1024,
+                status: None,
+            },
+            5000.0,
+        )
+        .await;
         let start = Instant::now();
         let o = v.verify(&a_token(), Mode::MachineAuth).await;
-        assert!(rejected_message(&o).contains("larger than 1048576 bytes"), "{}", rejected_message(&o));
-        assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+        assert!(
+            rejected_message(&o).contains("larger than 1048576 bytes"),
+            "{}",
+            rejected_message(&o)
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            start.elapsed()
+        );
         emu.shutdown().await;
         // 10 000 keys (small, so under the body cap): the key-count cap refuses the set.
-        let mut keys: Vec<Value> = (0..9_999).map(|i| json!({"kid": format!("k{i}"), "kty": "RSA"})).collect();
+        let mut keys: Vec<Value> = (0..9_999)
+            .map(|i| json!({"kid": format!("k{i}"), "kty": "RSA"}))
+            .collect();
         keys.push(A.jwk(KID_A));
         let emu = jwks_server(&jwks_of(&keys)).await;
-        let o = jwks_verifier(&emu).verify(&a_token(), Mode::MachineAuth).await;
-        assert_outcome(&o, Exp::Reject(M2M, TVF, "The JWKS endpoint returned an invalid key set (more than 100 keys)"), "10k keys");
+        let o = jwks_verifier(&emu)
+            .verify(&a_token(), Mode::MachineAuth)
+            .await;
+        assert_outcome(
+            &o,
+            Exp::Reject(
+                M2M,
+                TVF,
+                "The JWKS endpoint returned an invalid key set (more than 100 keys)",
+            ),
+            "10k keys",
+        );
         emu.shutdown().await;
     });
 }
@@ -1661,9 +2740,32 @@ fn k_11_redirects_are_not_followed() {
         let target = jwks_server(&jwks_of(&[C.jwk(KID_A)])).await;
         let location = format!("{}/v1/jwks", target.url());
         for status in [301, 302, 307, 308] {
-            let (emu, v) = faulted(Fault::Redirect { location: location.clone(), status: Some(status) }, 3000.0).await;
-            let o = v.verify(&tok_with(&h0(), &p0(), &C, JwtAlgorithm::RS256), Mode::MachineAuth).await;
-            assert_outcome(&o, Exp::Reject(M2M, TVF, &format!("Error loading Clerk JWKS from {}/v1/jwks with code={status}", emu.url())), "redirect");
+            let (emu, v) = faulted(
+                Fault::Redirect {
+                    location: location.clone(),
+                    status: Some(status),
+                },
+                3000.0,
+            )
+            .await;
+            let o = v
+                .verify(
+                    &tok_with(&h0(), &p0(), &C, JwtAlgorithm::RS256),
+                    Mode::MachineAuth,
+                )
+                .await;
+            assert_outcome(
+                &o,
+                Exp::Reject(
+                    M2M,
+                    TVF,
+                    &format!(
+                        "Error loading Clerk JWKS from {}/v1/jwks with code={status}",
+                        emu.url()
+                    ),
+                ),
+                "redirect",
+            );
             assert_eq!(emu.count(Route::Jwks), 1);
             emu.shutdown().await;
         }
@@ -1678,9 +2780,15 @@ fn k_12_unusable_jwks_entries_never_verify() {
         let a = A.jwk(KID_A);
         let cases = [
             ("kty EC", with(a.clone(), json!({"kty": "EC"}))),
-            ("kty oct", with(a.clone(), json!({"kty": "oct", "k": "c2VjcmV0"}))),
+            (
+                "kty oct",
+                with(a.clone(), json!({"kty": "oct", "k": "c2VjcmV0"})),
+            ),
             ("use enc", with(a.clone(), json!({"use": "enc"}))),
-            ("key_ops sign", with(a.clone(), json!({"key_ops": ["sign"]}))),
+            (
+                "key_ops sign",
+                with(a.clone(), json!({"key_ops": ["sign"]})),
+            ),
             ("alg RS384", with(a.clone(), json!({"alg": "RS384"}))),
             ("private d", with(a.clone(), json!({"d": "AQAB"}))),
             ("no n", with(a.clone(), json!({"n": "__delete__"}))),
@@ -1688,7 +2796,13 @@ fn k_12_unusable_jwks_entries_never_verify() {
         ];
         for (what, jwk) in cases {
             let emu = jwks_server(&jwks_of(&[jwk])).await;
-            check_with(&jwks_verifier(&emu), &a_token(), Exp::Reject(M2M, TVF, "Error verifying JWT signature. Error: "), what).await;
+            check_with(
+                &jwks_verifier(&emu),
+                &a_token(),
+                Exp::Reject(M2M, TVF, "Error verifying JWT signature. Error: "),
+                what,
+            )
+            .await;
             emu.shutdown().await;
         }
     });
@@ -1700,11 +2814,19 @@ fn k_13_keys_outside_2048_to_8192_bits_are_refused() {
         // 1024: the real key (a matching token is signed in __test__/catalogue.test.ts with Node).
         let der = {
             use base64::Engine;
-            let body: String = RSA_1024_SPKI_PEM.lines().filter(|l| !l.starts_with("-----")).collect();
-            base64::engine::general_purpose::STANDARD.decode(body).unwrap()
+            let body: String = RSA_1024_SPKI_PEM
+                .lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .unwrap()
         };
         let spki = <spki::SubjectPublicKeyInfoRef as pkcs1::der::Decode>::from_der(&der).unwrap();
-        let rsa = <pkcs1::RsaPublicKey as pkcs1::der::Decode>::from_der(spki.subject_public_key.raw_bytes()).unwrap();
+        let rsa = <pkcs1::RsaPublicKey as pkcs1::der::Decode>::from_der(
+            spki.subject_public_key.raw_bytes(),
+        )
+        .unwrap();
         let small = json!({"kty": "RSA", "kid": KID_A, "n": b64(rsa.modulus.as_bytes()), "e": b64(rsa.public_exponent.as_bytes())});
         // 16 384 bits: an odd modulus of that size (no such key is worth generating for a refusal).
         let mut n = vec![0xC5u8; 2048];
@@ -1712,8 +2834,16 @@ fn k_13_keys_outside_2048_to_8192_bits_are_refused() {
         let huge = json!({"kty": "RSA", "kid": KID_A, "n": b64(&n), "e": "AQAB"});
         for (bits, jwk) in [(1024, small), (16384, huge)] {
             let emu = jwks_server(&jwks_of(&[jwk])).await;
-            let msg = format!("Error verifying JWT signature. Error: Unsupported RSA key size: {bits} bits.");
-            check_with(&jwks_verifier(&emu), &a_token(), Exp::Reject(M2M, TVF, &msg), "size").await;
+            let msg = format!(
+                "Error verifying JWT signature. Error: Unsupported RSA key size: {bits} bits."
+            );
+            check_with(
+                &jwks_verifier(&emu),
+                &a_token(),
+                Exp::Reject(M2M, TVF, &msg),
+                "size",
+            )
+            .await;
             emu.shutdown().await;
         }
         // 8192 bits, the upper bound, is accepted: wycheproof.rs verifies the 8192-bit vectors.
@@ -1725,7 +2855,13 @@ fn k_14_a_duplicate_kid_is_last_wins() {
     run(async {
         let emu = jwks_server(&jwks_of(&[B.jwk(KID_A), A.jwk(KID_A)])).await;
         check_with(&jwks_verifier(&emu), &a_token(), ACCEPT, "A last").await;
-        check_with(&jwks_verifier(&emu), &tok_with(&h0(), &p0(), &B, JwtAlgorithm::RS256), Exp::Reject(M2M, TVF, SIG_INVALID), "B first").await;
+        check_with(
+            &jwks_verifier(&emu),
+            &tok_with(&h0(), &p0(), &B, JwtAlgorithm::RS256),
+            Exp::Reject(M2M, TVF, SIG_INVALID),
+            "B first",
+        )
+        .await;
         emu.shutdown().await;
     });
 }
@@ -1733,12 +2869,50 @@ fn k_14_a_duplicate_kid_is_last_wins() {
 #[test]
 fn k_15_a_proto_kid_in_the_jwks_is_a_plain_entry() {
     run(async {
-        let emu = jwks_server(&jwks_of(&[B.jwk("__proto__"), A.jwk(KID_A), C.jwk("constructor")])).await;
+        let emu = jwks_server(&jwks_of(&[
+            B.jwk("__proto__"),
+            A.jwk(KID_A),
+            C.jwk("constructor"),
+        ]))
+        .await;
         let v = jwks_verifier(&emu);
         check_with(&v, &a_token(), ACCEPT, "A").await;
-        check_with(&v, &tok_with(&with(h0(), json!({"kid": "__proto__"})), &p0(), &B, JwtAlgorithm::RS256), ACCEPT, "B as __proto__").await;
-        check_with(&v, &tok_with(&with(h0(), json!({"kid": "constructor"})), &p0(), &C, JwtAlgorithm::RS256), ACCEPT, "C as constructor").await;
-        check_with(&v, &tok_with(&with(h0(), json!({"kid": "toString"})), &p0(), &C, JwtAlgorithm::RS256), Exp::Reject(M2M, TVF, KID_MISMATCH), "toString").await;
+        check_with(
+            &v,
+            &tok_with(
+                &with(h0(), json!({"kid": "__proto__"})),
+                &p0(),
+                &B,
+                JwtAlgorithm::RS256,
+            ),
+            ACCEPT,
+            "B as __proto__",
+        )
+        .await;
+        check_with(
+            &v,
+            &tok_with(
+                &with(h0(), json!({"kid": "constructor"})),
+                &p0(),
+                &C,
+                JwtAlgorithm::RS256,
+            ),
+            ACCEPT,
+            "C as constructor",
+        )
+        .await;
+        check_with(
+            &v,
+            &tok_with(
+                &with(h0(), json!({"kid": "toString"})),
+                &p0(),
+                &C,
+                JwtAlgorithm::RS256,
+            ),
+            Exp::Reject(M2M, TVF, KID_MISMATCH),
+            "toString",
+        )
+        .await;
         emu.shutdown().await;
     });
 }
@@ -1747,27 +2921,73 @@ fn k_15_a_proto_kid_in_the_jwks_is_a_plain_entry() {
 fn k_16_tenants_never_share_keys_per_secret_key_api_url_and_version() {
     run(async {
         let kid = "ins_k16";
-        let emu = Emulator::builder().instance(InstanceConfig::new().kid(kid)).instance(InstanceConfig::new().kid(kid)).start().await.unwrap();
-        let opts = |i: usize| RawOptions { secret_key: Some(emu.instance(i).unwrap().secret_key), api_url: Some(emu.url().into()), ..RawOptions::default() };
-        let t0 = emu.sign_jwt(0, &with(h0(), json!({"kid": kid})), &p0()).unwrap();
-        let t1 = emu.sign_jwt(1, &with(h0(), json!({"kid": kid})), &p0()).unwrap();
-        let (v0, v1) = (verifier_with(opts(0), fixed()), verifier_with(opts(1), fixed()));
+        let emu = Emulator::builder()
+            .instance(InstanceConfig::new().kid(kid))
+            .instance(InstanceConfig::new().kid(kid))
+            .start()
+            .await
+            .unwrap();
+        let opts = |i: usize| RawOptions {
+            secret_key: Some(emu.instance(i).unwrap().secret_key),
+            api_url: Some(emu.url().into()),
+            ..RawOptions::default()
+        };
+        let t0 = emu
+            .sign_jwt(0, &with(h0(), json!({"kid": kid})), &p0())
+            .unwrap();
+        let t1 = emu
+            .sign_jwt(1, &with(h0(), json!({"kid": kid})), &p0())
+            .unwrap();
+        let (v0, v1) = (
+            verifier_with(opts(0), fixed()),
+            verifier_with(opts(1), fixed()),
+        );
         check_with(&v0, &t0, ACCEPT, "0/0").await;
         check_with(&v1, &t1, ACCEPT, "1/1").await;
         check_with(&v0, &t1, Exp::Reject(M2M, TVF, SIG_INVALID), "0/1").await;
         check_with(&v1, &t0, Exp::Reject(M2M, TVF, SIG_INVALID), "1/0").await;
         // apiUrl as given is part of the scope: a trailing slash is another scope (another fetch).
         let before = emu.count(Route::Jwks);
-        let slash = verifier_with(RawOptions { api_url: Some(format!("{}/", emu.url())), ..opts(0) }, fixed());
+        let slash = verifier_with(
+            RawOptions {
+                api_url: Some(format!("{}/", emu.url())),
+                ..opts(0)
+            },
+            fixed(),
+        );
         check_with(&slash, &t0, ACCEPT, "trailing slash").await;
         assert_eq!(emu.count(Route::Jwks), before + 1);
         // apiVersion too: v2 is not served, and is not answered from the v1 scope.
-        let v2 = verifier_with(RawOptions { api_version: Some("v2".into()), ..opts(0) }, fixed());
-        check_with(&v2, &t0, Exp::Reject(M2M, TVF, "Error loading Clerk JWKS from"), "v2").await;
+        let v2 = verifier_with(
+            RawOptions {
+                api_version: Some("v2".into()),
+                ..opts(0)
+            },
+            fixed(),
+        );
+        check_with(
+            &v2,
+            &t0,
+            Exp::Reject(M2M, TVF, "Error loading Clerk JWKS from"),
+            "v2",
+        )
+        .await;
         // Separate TTLs: expiring one scope leaves the other warm.
         let clock = Arc::new(TestClock::new(NOW_MS));
-        let e0 = verifier_with(RawOptions { api_url: Some(format!("{}//", emu.url())), ..opts(0) }, clock.clone());
-        let e1 = verifier_with(RawOptions { api_url: Some(format!("{}//", emu.url())), ..opts(1) }, clock.clone());
+        let e0 = verifier_with(
+            RawOptions {
+                api_url: Some(format!("{}//", emu.url())),
+                ..opts(0)
+            },
+            clock.clone(),
+        );
+        let e1 = verifier_with(
+            RawOptions {
+                api_url: Some(format!("{}//", emu.url())),
+                ..opts(1)
+            },
+            clock.clone(),
+        );
         check_with(&e0, &t0, ACCEPT, "e0").await;
         clock.advance(200_000.0);
         check_with(&e1, &t1, ACCEPT, "e1").await;
@@ -1785,10 +3005,23 @@ fn k_16_tenants_never_share_keys_per_secret_key_api_url_and_version() {
 fn k_17_skip_jwks_cache_fetches_every_time() {
     run(async {
         let emu = jwks_server(&jwks_of(&[A.jwk(KID_A)])).await;
-        let v = verifier_with(RawOptions { skip_jwks_cache: true, ..jwks_options(&emu) }, fixed());
+        let v = verifier_with(
+            RawOptions {
+                skip_jwks_cache: true,
+                ..jwks_options(&emu)
+            },
+            fixed(),
+        );
         for _ in 0..3 {
-            assert!(v.verify_local(&a_token(), Mode::MachineAuth).is_none(), "never answered from memory");
-            assert_outcome(&v.verify(&a_token(), Mode::MachineAuth).await, ACCEPT, "skip");
+            assert!(
+                v.verify_local(&a_token(), Mode::MachineAuth).is_none(),
+                "never answered from memory"
+            );
+            assert_outcome(
+                &v.verify(&a_token(), Mode::MachineAuth).await,
+                ACCEPT,
+                "skip",
+            );
         }
         assert_eq!(emu.count(Route::Jwks), 3);
         emu.shutdown().await;
@@ -1801,14 +3034,20 @@ fn k_18_scope_churn_is_bounded() {
         // Every secret key gets a key set (the fault answers before any authentication), so
         // every scope stays fresh and only the LRU bound can evict.
         let emu = jwks_server(&jwks_of(&[A.jwk(KID_A)])).await;
-        let cache = JwksCache::new(JwksCacheConfig { max_scopes: 16, ..JwksCacheConfig::default() });
+        let cache = JwksCache::new(JwksCacheConfig {
+            max_scopes: 16,
+            ..JwksCacheConfig::default()
+        });
         let clock = FixedClock(NOW_MS);
         for i in 0..300 {
             let secret = Secret::new(format!("sk_test_churn_{i:05}"));
             let mut cfg = BapiConfig::new(url::Url::parse(emu.url()).unwrap());
             cfg.secret_key = Some(secret.clone());
             let scope = JwksScope::new(emu.url(), "v1", Some(&secret));
-            assert!(cache.get_key(&scope, &cfg, Some(&json!(KID_A)), false, &clock).await.is_ok());
+            assert!(cache
+                .get_key(&scope, &cfg, Some(&json!(KID_A)), false, &clock)
+                .await
+                .is_ok());
             assert!(cache.stats().scopes <= 16, "{:?}", cache.stats());
         }
         assert_eq!(cache.stats().scopes, 16);
@@ -1819,18 +3058,47 @@ fn k_18_scope_churn_is_bounded() {
 
 #[test]
 fn k_19_hostile_api_urls_and_versions_are_configuration_errors() {
-    for url in ["http://169.254.169.254", "file:///etc/passwd", "http://evil.test", "https://user:pw@api.clerk.com", "https://user@api.clerk.com", "gopher://x", "http://localhost.evil.com", "https://api.clerk.com?x=1", "not a url"] {
-        let r = VerifyOptions::from_raw(RawOptions { api_url: Some(url.into()), secret_key: Some("sk_test_x".into()), ..RawOptions::default() });
+    for url in [
+        "http://169.254.169.254",
+        "file:///etc/passwd",
+        "http://evil.test",
+        "https://user:pw@api.clerk.com",
+        "https://user@api.clerk.com",
+        "gopher://x",
+        "http://localhost.evil.com",
+        "https://api.clerk.com?x=1",
+        "not a url",
+    ] {
+        let r = VerifyOptions::from_raw(RawOptions {
+            api_url: Some(url.into()),
+            secret_key: Some("sk_test_x".into()),
+            ..RawOptions::default()
+        });
         let e = r.err().unwrap_or_else(|| panic!("{url} accepted"));
         assert!(e.to_string().starts_with("apiUrl"), "{e}");
         assert!(!e.to_string().contains("pw@"), "{e}");
     }
     for version in ["../x", "v1/../../x", "v1?x", "..", "a b", "v1#x"] {
-        let r = VerifyOptions::from_raw(RawOptions { api_version: Some(version.into()), ..RawOptions::default() });
+        let r = VerifyOptions::from_raw(RawOptions {
+            api_version: Some(version.into()),
+            ..RawOptions::default()
+        });
         assert!(r.is_err(), "{version} accepted");
     }
-    for ok in ["https://api.clerk.com", "http://127.0.0.1:1", "http://[::1]:1", "http://localhost:1"] {
-        assert!(VerifyOptions::from_raw(RawOptions { api_url: Some(ok.into()), ..RawOptions::default() }).is_ok(), "{ok}");
+    for ok in [
+        "https://api.clerk.com",
+        "http://127.0.0.1:1",
+        "http://[::1]:1",
+        "http://localhost:1",
+    ] {
+        assert!(
+            VerifyOptions::from_raw(RawOptions {
+                api_url: Some(ok.into()),
+                ..RawOptions::default()
+            })
+            .is_ok(),
+            "{ok}"
+        );
     }
 }
 
@@ -1839,11 +3107,19 @@ fn k_20_the_kid_mismatch_message_names_no_cached_kid_and_no_secret() {
     run(async {
         let emu = shared().await;
         let hostile = format!("ins_A\n[fake]\u{1b}[31m{}", "x".repeat(5000));
-        let o = check_jwks(&tok(&with(h0(), json!({"kid": hostile})), &p0()), Exp::Reject(M2M, TVF, KID_MISMATCH), "hostile kid").await;
+        let o = check_jwks(
+            &tok(&with(h0(), json!({"kid": hostile})), &p0()),
+            Exp::Reject(M2M, TVF, KID_MISMATCH),
+            "hostile kid",
+        )
+        .await;
         let m = rejected_message(&o);
         assert!(!m.contains(KID_A), "a cached kid is listed: {m}");
         assert!(!m.contains(&emu.secret_key()[8..]), "secret in {m}");
-        assert!(m.contains("ins_A\\n[fake]\\u{1b}[31mxx") && m.contains('…'), "{m}");
+        assert!(
+            m.contains("ins_A\\n[fake]\\u{1b}[31mxx") && m.contains('…'),
+            "{m}"
+        );
         assert!(!m.contains('\n') && !m.contains('\u{1b}'), "{m:?}");
     });
 }
@@ -1861,13 +3137,21 @@ struct Opaque {
 async fn opaque_env() -> Opaque {
     let emu = Emulator::builder().start().await.unwrap();
     let token = mint(&emu).await;
-    Opaque { token: token["token"].as_str().unwrap().to_owned(), id: token["id"].as_str().unwrap().to_owned(), emu }
+    Opaque {
+        token: token["token"].as_str().unwrap().to_owned(),
+        id: token["id"].as_str().unwrap().to_owned(),
+        emu,
+    }
 }
 
 async fn mint(emu: &EmulatorHandle) -> Value {
     let webhook = emu.machine("webhook").unwrap();
     let cfg = BapiConfig::new(url::Url::parse(emu.url()).unwrap());
-    let params = CreateM2mTokenParams { machine_secret_key: Some(Secret::new(webhook.secret_key)), seconds_until_expiration: Some(3600.0), ..Default::default() };
+    let params = CreateM2mTokenParams {
+        machine_secret_key: Some(Secret::new(webhook.secret_key)),
+        seconds_until_expiration: Some(3600.0),
+        ..Default::default()
+    };
     bapi::create_m2m_token(&cfg, &params).await.unwrap()
 }
 
@@ -1875,14 +3159,24 @@ async fn mint(emu: &EmulatorHandle) -> Value {
 fn opaque_verifier(emu: &EmulatorHandle, timeout_ms: f64) -> Verifier {
     let trpc = emu.machine("trpc").unwrap();
     verifier_with(
-        RawOptions { machine_secret_key: Some(trpc.secret_key), api_url: Some(emu.url().into()), timeout_ms: Some(timeout_ms), ..RawOptions::default() },
+        RawOptions {
+            machine_secret_key: Some(trpc.secret_key),
+            api_url: Some(emu.url().into()),
+            timeout_ms: Some(timeout_ms),
+            ..RawOptions::default()
+        },
         fixed(),
     )
 }
 
 fn rejected(o: &Outcome) -> (TokenType, &str, Option<u16>, &str) {
     match o {
-        Outcome::Rejected { token_type, error } => (*token_type, error.code.as_str(), error.status, error.message.as_str()),
+        Outcome::Rejected { token_type, error } => (
+            *token_type,
+            error.code.as_str(),
+            error.status,
+            error.message.as_str(),
+        ),
         other => panic!("expected a rejection, got {}", other.to_json_string()),
     }
 }
@@ -1893,12 +3187,18 @@ fn o_01_a_valid_opaque_token_is_an_m2m_token_with_ms_timestamps() {
         let env = opaque_env().await;
         let v = opaque_verifier(&env.emu, 3000.0);
         for mode in [Mode::MachineAuth, Mode::M2MOnly] {
-            assert!(v.verify_local(&env.token, mode).is_none(), "opaque tokens always need the API");
+            assert!(
+                v.verify_local(&env.token, mode).is_none(),
+                "opaque tokens always need the API"
+            );
             let o = v.verify(&env.token, mode).await;
             let d = api_data(&o);
             assert_eq!(d["id"], json!(env.id));
             assert_eq!(d["subject"], json!(env.emu.machine("webhook").unwrap().id));
-            let (created, expiration) = (d["created_at"].as_f64().unwrap(), d["expiration"].as_f64().unwrap());
+            let (created, expiration) = (
+                d["created_at"].as_f64().unwrap(),
+                d["expiration"].as_f64().unwrap(),
+            );
             assert!(created > 1.6e12, "milliseconds: {created}");
             assert_eq!(expiration - created, 3_600_000.0);
         }
@@ -1910,8 +3210,16 @@ fn o_01_a_valid_opaque_token_is_an_m2m_token_with_ms_timestamps() {
 fn o_02_an_unknown_token_is_not_found() {
     run(async {
         let env = opaque_env().await;
-        let o = opaque_verifier(&env.emu, 3000.0).verify("mt_unknown0000000000000000000000000000000000000000", Mode::MachineAuth).await;
-        assert_eq!(rejected(&o), (M2M, INVALID, Some(404), "Machine token not found"));
+        let o = opaque_verifier(&env.emu, 3000.0)
+            .verify(
+                "mt_unknown0000000000000000000000000000000000000000",
+                Mode::MachineAuth,
+            )
+            .await;
+        assert_eq!(
+            rejected(&o),
+            (M2M, INVALID, Some(404), "Machine token not found")
+        );
         env.emu.shutdown().await;
     });
 }
@@ -1921,12 +3229,22 @@ fn o_03_a_bad_credential_is_secret_key_invalid_without_our_key() {
     run(async {
         let env = opaque_env().await;
         let wrong = "ak_wrong_machine_secret_for_o03_0123456789";
-        let v = verifier_with(RawOptions { machine_secret_key: Some(wrong.into()), api_url: Some(env.emu.url().into()), ..RawOptions::default() }, fixed());
+        let v = verifier_with(
+            RawOptions {
+                machine_secret_key: Some(wrong.into()),
+                api_url: Some(env.emu.url().into()),
+                ..RawOptions::default()
+            },
+            fixed(),
+        );
         let o = v.verify(&env.token, Mode::MachineAuth).await;
         let (tt, code, status, msg) = rejected(&o);
         assert_eq!((tt, code, status), (M2M, "secret-key-invalid", Some(401)));
         assert!(!msg.is_empty());
-        assert!(!o.to_json_string().contains(&wrong[3..]) && !o.to_json_string().contains(&env.token[3..]));
+        assert!(
+            !o.to_json_string().contains(&wrong[3..])
+                && !o.to_json_string().contains(&env.token[3..])
+        );
         env.emu.shutdown().await;
     });
 }
@@ -1935,9 +3253,24 @@ fn o_03_a_bad_credential_is_secret_key_invalid_without_our_key() {
 fn o_04_429_is_not_retried_and_exposes_retry_after() {
     run(async {
         let env = opaque_env().await;
-        env.emu.set_fault(Route::M2mVerify, Fault::Status { status: 429, retry_after: Some(RetryAfter::Seconds(7)), body: None, content_type: None }).unwrap();
-        let o = opaque_verifier(&env.emu, 3000.0).verify(&env.token, Mode::MachineAuth).await;
-        assert_eq!(rejected(&o), (M2M, "unexpected-error", Some(429), "Unexpected error"));
+        env.emu
+            .set_fault(
+                Route::M2mVerify,
+                Fault::Status {
+                    status: 429,
+                    retry_after: Some(RetryAfter::Seconds(7)),
+                    body: None,
+                    content_type: None,
+                },
+            )
+            .unwrap();
+        let o = opaque_verifier(&env.emu, 3000.0)
+            .verify(&env.token, Mode::MachineAuth)
+            .await;
+        assert_eq!(
+            rejected(&o),
+            (M2M, "unexpected-error", Some(429), "Unexpected error")
+        );
         assert_eq!(env.emu.count(Route::M2mVerify), 1);
         // The Backend API error carries Retry-After for callers that want it.
         let mut cfg = BapiConfig::new(url::Url::parse(env.emu.url()).unwrap());
@@ -1955,23 +3288,55 @@ fn o_05_transient_failures_are_retried_at_most_twice() {
         let v = opaque_verifier(&env.emu, 5000.0);
         for status in [500, 502, 503, 504] {
             env.emu.reset_counters();
-            env.emu.set_fault(Route::M2mVerify, Fault::Status { status, retry_after: None, body: None, content_type: None }).unwrap();
+            env.emu
+                .set_fault(
+                    Route::M2mVerify,
+                    Fault::Status {
+                        status,
+                        retry_after: None,
+                        body: None,
+                        content_type: None,
+                    },
+                )
+                .unwrap();
             let start = Instant::now();
             let o = v.verify(&env.token, Mode::MachineAuth).await;
             assert!(start.elapsed() <= Duration::from_millis(5000) + MARGIN);
-            assert_eq!(rejected(&o), (M2M, "unexpected-error", Some(status), "Unexpected error"));
+            assert_eq!(
+                rejected(&o),
+                (M2M, "unexpected-error", Some(status), "Unexpected error")
+            );
             assert_eq!(env.emu.count(Route::M2mVerify), 3, "{status}");
         }
         // A connection reset before any answer: retried, then unexpected-error without status.
         env.emu.reset_counters();
         env.emu.set_fault(Route::M2mVerify, Fault::Drop).unwrap();
         let o = v.verify(&env.token, Mode::MachineAuth).await;
-        assert_eq!(rejected(&o), (M2M, "unexpected-error", None, "Unexpected error"));
+        assert_eq!(
+            rejected(&o),
+            (M2M, "unexpected-error", None, "Unexpected error")
+        );
         assert_eq!(env.emu.count(Route::M2mVerify), 3);
         // One transient failure, then success.
         env.emu.reset_counters();
-        env.emu.set_fault(Route::M2mVerify, clerk_bapi_emulator::FaultRule::times(Fault::Status { status: 503, retry_after: None, body: None, content_type: None }, 1)).unwrap();
-        assert!(matches!(v.verify(&env.token, Mode::MachineAuth).await, Outcome::Verified { .. }));
+        env.emu
+            .set_fault(
+                Route::M2mVerify,
+                clerk_bapi_emulator::FaultRule::times(
+                    Fault::Status {
+                        status: 503,
+                        retry_after: None,
+                        body: None,
+                        content_type: None,
+                    },
+                    1,
+                ),
+            )
+            .unwrap();
+        assert!(matches!(
+            v.verify(&env.token, Mode::MachineAuth).await,
+            Outcome::Verified { .. }
+        ));
         assert_eq!(env.emu.count(Route::M2mVerify), 2);
         env.emu.shutdown().await;
     });
@@ -1983,10 +3348,18 @@ fn o_06_a_hung_server_times_out() {
         let env = opaque_env().await;
         env.emu.set_fault(Route::M2mVerify, Fault::Hang).unwrap();
         let start = Instant::now();
-        let o = opaque_verifier(&env.emu, 800.0).verify(&env.token, Mode::MachineAuth).await;
+        let o = opaque_verifier(&env.emu, 800.0)
+            .verify(&env.token, Mode::MachineAuth)
+            .await;
         let took = start.elapsed();
-        assert!(took >= Duration::from_millis(750) && took <= Duration::from_millis(800) + MARGIN, "{took:?}");
-        assert_eq!(rejected(&o), (M2M, "unexpected-error", None, "Unexpected error"));
+        assert!(
+            took >= Duration::from_millis(750) && took <= Duration::from_millis(800) + MARGIN,
+            "{took:?}"
+        );
+        assert_eq!(
+            rejected(&o),
+            (M2M, "unexpected-error", None, "Unexpected error")
+        );
         env.emu.shutdown().await;
     });
 }
@@ -1994,12 +3367,31 @@ fn o_06_a_hung_server_times_out() {
 #[test]
 fn o_07_unreachable_servers_are_unexpected_errors_without_status() {
     run(async {
-        for url in [closed_port_url(), "https://clerk-m2m-native-test.invalid".to_owned()] {
-            let v = verifier_with(RawOptions { secret_key: Some("sk_test_o07".into()), api_url: Some(url.clone()), timeout_ms: Some(3000.0), ..RawOptions::default() }, fixed());
+        for url in [
+            closed_port_url(),
+            "https://clerk-m2m-native-test.invalid".to_owned(),
+        ] {
+            let v = verifier_with(
+                RawOptions {
+                    secret_key: Some("sk_test_o07".into()),
+                    api_url: Some(url.clone()),
+                    timeout_ms: Some(3000.0),
+                    ..RawOptions::default()
+                },
+                fixed(),
+            );
             let start = Instant::now();
             let o = v.verify("mt_unreachable", Mode::MachineAuth).await;
-            assert!(start.elapsed() <= Duration::from_millis(3000) + MARGIN, "{url}: {:?}", start.elapsed());
-            assert_eq!(rejected(&o), (M2M, "unexpected-error", None, "Unexpected error"), "{url}");
+            assert!(
+                start.elapsed() <= Duration::from_millis(3000) + MARGIN,
+                "{url}: {:?}",
+                start.elapsed()
+            );
+            assert_eq!(
+                rejected(&o),
+                (M2M, "unexpected-error", None, "Unexpected error"),
+                "{url}"
+            );
         }
     });
 }
@@ -2010,18 +3402,43 @@ fn o_08_bad_200_bodies_are_unexpected_errors() {
         let env = opaque_env().await;
         let v = opaque_verifier(&env.emu, 5000.0);
         let faults = [
-            Fault::NonJson { status: Some(200), body: Some("<html>ok</html>".into()), content_type: Some("text/html".into()) },
-            Fault::NonJson { status: Some(200), body: None, content_type: None },
+            Fault::NonJson {
+                status: Some(200),
+                body: Some("<html>ok</html>".into()),
+                content_type: Some("text/html".into()),
+            },
+            Fault::NonJson {
+                status: Some(200),
+                body: None,
+                content_type: None,
+            },
             Fault::TruncatedJson,
-            Fault::Oversized { bytes: 10 * 1024 * 1024, status: None },
-            Fault::Status { status: 200, retry_after: None, body: Some("[1,2]".into()), content_type: None },
-            Fault::Status { status: 200, retry_after: None, body: Some("null".into()), content_type: None },
+            Fault::Oversized {
+                bytes: 10 * 1024 * 1024,
+                status: None,
+            },
+            Fault::Status {
+                status: 200,
+                retry_after: None,
+                body: Some("[1,2]".into()),
+                content_type: None,
+            },
+            Fault::Status {
+                status: 200,
+                retry_after: None,
+                body: Some("null".into()),
+                content_type: None,
+            },
         ];
         for fault in faults {
             let kind = fault.kind();
             env.emu.set_fault(Route::M2mVerify, fault).unwrap();
             let o = v.verify(&env.token, Mode::MachineAuth).await;
-            assert_eq!(rejected(&o), (M2M, "unexpected-error", None, "Unexpected error"), "{kind}");
+            assert_eq!(
+                rejected(&o),
+                (M2M, "unexpected-error", None, "Unexpected error"),
+                "{kind}"
+            );
         }
         env.emu.shutdown().await;
     });
@@ -2037,14 +3454,31 @@ fn o_09_revoked_or_expired_200_answers_are_rejected() {
             c.secret_key = Some(Secret::new(env.emu.secret_key()));
             c
         };
-        bapi::revoke_m2m_token(&cfg, &RevokeM2mTokenParams { m2m_token_id: env.id.clone(), revocation_reason: Some("o-09".into()), ..Default::default() }).await.unwrap();
+        bapi::revoke_m2m_token(
+            &cfg,
+            &RevokeM2mTokenParams {
+                m2m_token_id: env.id.clone(),
+                revocation_reason: Some("o-09".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         let o = v.verify(&env.token, Mode::MachineAuth).await;
-        assert_eq!(rejected(&o), (M2M, INVALID, None, "Machine token has been revoked."));
+        assert_eq!(
+            rejected(&o),
+            (M2M, INVALID, None, "Machine token has been revoked.")
+        );
         // Expired: the emulator's clock moves past the token's expiration; it still answers 200.
         let other = mint(&env.emu).await;
         env.emu.advance_clock_ms(3_601_000);
-        let o = v.verify(other["token"].as_str().unwrap(), Mode::MachineAuth).await;
-        assert_eq!(rejected(&o), (M2M, INVALID, None, "Machine token has expired."));
+        let o = v
+            .verify(other["token"].as_str().unwrap(), Mode::MachineAuth)
+            .await;
+        assert_eq!(
+            rejected(&o),
+            (M2M, INVALID, None, "Machine token has expired.")
+        );
         env.emu.shutdown().await;
     });
 }
@@ -2053,11 +3487,22 @@ fn o_09_revoked_or_expired_200_answers_are_rejected() {
 fn o_10_no_credential_sends_no_authorization_and_maps_the_401() {
     run(async {
         let env = opaque_env().await;
-        let v = verifier_with(RawOptions { api_url: Some(env.emu.url().into()), ..RawOptions::default() }, fixed());
+        let v = verifier_with(
+            RawOptions {
+                api_url: Some(env.emu.url().into()),
+                ..RawOptions::default()
+            },
+            fixed(),
+        );
         let o = v.verify(&env.token, Mode::MachineAuth).await;
         let (tt, code, status, _) = rejected(&o);
         assert_eq!((tt, code, status), (M2M, "secret-key-invalid", Some(401)));
-        let r = env.emu.requests().into_iter().rfind(|r| r.route.as_deref() == Some("m2m_verify")).unwrap();
+        let r = env
+            .emu
+            .requests()
+            .into_iter()
+            .rfind(|r| r.route.as_deref() == Some("m2m_verify"))
+            .unwrap();
         assert!(!r.authorization_present);
         env.emu.shutdown().await;
     });
@@ -2068,15 +3513,30 @@ fn o_11_hostile_token_characters_only_travel_in_the_json_body() {
     run(async {
         let env = opaque_env().await;
         let v = opaque_verifier(&env.emu, 3000.0);
-        let hostile = ["mt_a\r\nX-Injected: 1", "mt_\"quoted\"\\", "mt_\u{0}nul", &format!("mt_{}", "q".repeat(4096)), "mt_?x=1#frag", "mt_../../v1/jwks"];
+        let hostile = [
+            "mt_a\r\nX-Injected: 1",
+            "mt_\"quoted\"\\",
+            "mt_\u{0}nul",
+            &format!("mt_{}", "q".repeat(4096)),
+            "mt_?x=1#frag",
+            "mt_../../v1/jwks",
+        ];
         for t in hostile {
             env.emu.clear_requests();
             let o = v.verify(t, Mode::MachineAuth).await;
             assert_eq!(rejected(&o).1, INVALID, "{t:?}");
             let r = env.emu.requests().pop().unwrap();
-            assert_eq!((r.method.as_str(), r.path.as_str(), r.query.as_deref()), ("POST", "/m2m_tokens/verify", None), "{t:?}");
+            assert_eq!(
+                (r.method.as_str(), r.path.as_str(), r.query.as_deref()),
+                ("POST", "/m2m_tokens/verify", None),
+                "{t:?}"
+            );
             assert_eq!(r.body, Some(json!({ "token": t })));
-            assert_eq!(r.authorization_prefix.as_deref(), Some(&env.emu.machine("trpc").unwrap().secret_key[..7]), "only the credential is in the header");
+            assert_eq!(
+                r.authorization_prefix.as_deref(),
+                Some(&env.emu.machine("trpc").unwrap().secret_key[..7]),
+                "only the credential is in the header"
+            );
             assert!(!rejected(&o).3.contains(&t[3..]));
         }
         env.emu.shutdown().await;
@@ -2087,18 +3547,50 @@ fn o_11_hostile_token_characters_only_travel_in_the_json_body() {
 fn o_12_revoke_ids_cannot_change_the_path() {
     run(async {
         let env = opaque_env().await;
+        env.emu.reset_counters();
         let mut cfg = BapiConfig::new(url::Url::parse(env.emu.url()).unwrap());
         cfg.secret_key = Some(Secret::new(env.emu.secret_key()));
-        for id in ["../machines/mch_x", "..", "%2e%2e", "%252e%252e/x", "a/../../b", "a\\..\\b"] {
-            let e = bapi::revoke_m2m_token(&cfg, &RevokeM2mTokenParams { m2m_token_id: id.into(), ..Default::default() }).await.unwrap_err();
+        for id in [
+            "../machines/mch_x",
+            "..",
+            "%2e%2e",
+            "%252e%252e/x",
+            "a/../../b",
+            "a\\..\\b",
+        ] {
+            let e = bapi::revoke_m2m_token(
+                &cfg,
+                &RevokeM2mTokenParams {
+                    m2m_token_id: id.into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err();
             assert_eq!(e.kind, Some(bapi::KIND_INVALID_REQUEST), "{id}");
         }
         assert_eq!(env.emu.count(Route::M2mRevoke), 0);
-        assert_eq!(env.emu.counters().values().sum::<u64>(), 0, "{:?}", env.emu.counters());
+        assert_eq!(
+            env.emu.counters().values().sum::<u64>(),
+            0,
+            "{:?}",
+            env.emu.counters()
+        );
         // Other characters stay inside the segment, percent-encoded.
-        for (id, path) in [("mt_a/b", "/m2m_tokens/mt_a%2Fb/revoke"), ("mt_a?b#c", "/m2m_tokens/mt_a%3Fb%23c/revoke")] {
+        for (id, path) in [
+            ("mt_a/b", "/m2m_tokens/mt_a%2Fb/revoke"),
+            ("mt_a?b#c", "/m2m_tokens/mt_a%3Fb%23c/revoke"),
+        ] {
             env.emu.clear_requests();
-            let e = bapi::revoke_m2m_token(&cfg, &RevokeM2mTokenParams { m2m_token_id: id.into(), ..Default::default() }).await.unwrap_err();
+            let e = bapi::revoke_m2m_token(
+                &cfg,
+                &RevokeM2mTokenParams {
+                    m2m_token_id: id.into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err();
             assert_eq!(e.status, Some(404), "{id}");
             let r = env.emu.requests().pop().unwrap();
             assert_eq!((r.path.as_str(), r.query.as_deref()), (path, None), "{id}");
@@ -2113,12 +3605,29 @@ fn o_13_create_is_never_retried_after_a_mid_request_failure() {
         let env = opaque_env().await;
         let webhook = env.emu.machine("webhook").unwrap();
         let cfg = BapiConfig::new(url::Url::parse(env.emu.url()).unwrap());
-        for fault in [Fault::Drop, Fault::Reset { after_bytes: Some(10) }, Fault::Status { status: 503, retry_after: None, body: None, content_type: None }] {
+        for fault in [
+            Fault::Drop,
+            Fault::Reset {
+                after_bytes: Some(10),
+            },
+            Fault::Status {
+                status: 503,
+                retry_after: None,
+                body: None,
+                content_type: None,
+            },
+        ] {
             env.emu.reset_counters();
             let kind = fault.kind();
             env.emu.set_fault(Route::M2mCreate, fault).unwrap();
-            let params = CreateM2mTokenParams { machine_secret_key: Some(Secret::new(webhook.secret_key.clone())), ..Default::default() };
-            assert!(bapi::create_m2m_token(&cfg, &params).await.is_err(), "{kind}");
+            let params = CreateM2mTokenParams {
+                machine_secret_key: Some(Secret::new(webhook.secret_key.clone())),
+                ..Default::default()
+            };
+            assert!(
+                bapi::create_m2m_token(&cfg, &params).await.is_err(),
+                "{kind}"
+            );
             assert_eq!(env.emu.count(Route::M2mCreate), 1, "{kind}: never retried");
         }
         env.emu.shutdown().await;
@@ -2126,25 +3635,61 @@ fn o_13_create_is_never_retried_after_a_mid_request_failure() {
 }
 
 #[test]
-fn o_14_opaque_results_are_never_cached() {
+fn o_14_opaque_results_are_not_cached_by_default() {
     run(async {
-        // There is no opaque-token cache (the optional feature of §4 is not built): every
+        // The opaque result cache is opt-in (`opaqueCacheTtlMs`, default 0): by default every
         // verification asks the API, so a revocation is effective at once.
         let env = opaque_env().await;
         let v = opaque_verifier(&env.emu, 3000.0);
-        assert!(matches!(v.verify(&env.token, Mode::MachineAuth).await, Outcome::Verified { .. }));
-        assert!(matches!(v.verify(&env.token, Mode::MachineAuth).await, Outcome::Verified { .. }));
+        assert!(matches!(
+            v.verify(&env.token, Mode::MachineAuth).await,
+            Outcome::Verified { .. }
+        ));
+        assert!(matches!(
+            v.verify(&env.token, Mode::MachineAuth).await,
+            Outcome::Verified { .. }
+        ));
         let mut cfg = BapiConfig::new(url::Url::parse(env.emu.url()).unwrap());
         cfg.secret_key = Some(Secret::new(env.emu.secret_key()));
-        bapi::revoke_m2m_token(&cfg, &RevokeM2mTokenParams { m2m_token_id: env.id.clone(), ..Default::default() }).await.unwrap();
-        assert_eq!(rejected(&v.verify(&env.token, Mode::MachineAuth).await).3, "Machine token has been revoked.");
+        bapi::revoke_m2m_token(
+            &cfg,
+            &RevokeM2mTokenParams {
+                m2m_token_id: env.id.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            rejected(&v.verify(&env.token, Mode::MachineAuth).await).3,
+            "Machine token has been revoked."
+        );
         assert_eq!(env.emu.count(Route::M2mVerify), 3);
         // Failures are not cached either: a 429, then a healthy answer.
-        env.emu.set_fault(Route::M2mVerify, clerk_bapi_emulator::FaultRule::times(Fault::Status { status: 429, retry_after: None, body: None, content_type: None }, 1)).unwrap();
+        env.emu
+            .set_fault(
+                Route::M2mVerify,
+                clerk_bapi_emulator::FaultRule::times(
+                    Fault::Status {
+                        status: 429,
+                        retry_after: None,
+                        body: None,
+                        content_type: None,
+                    },
+                    1,
+                ),
+            )
+            .unwrap();
         let fresh = mint(&env.emu).await;
         let fresh = fresh["token"].as_str().unwrap();
-        assert_eq!(rejected(&v.verify(fresh, Mode::MachineAuth).await).2, Some(429));
-        assert!(matches!(v.verify(fresh, Mode::MachineAuth).await, Outcome::Verified { .. }));
+        assert_eq!(
+            rejected(&v.verify(fresh, Mode::MachineAuth).await).2,
+            Some(429)
+        );
+        assert!(matches!(
+            v.verify(fresh, Mode::MachineAuth).await,
+            Outcome::Verified { .. }
+        ));
         env.emu.shutdown().await;
     });
 }
@@ -2158,18 +3703,44 @@ fn n_03_signature_verification_needs_no_process_wide_crypto_provider() {
     let input = b"header.payload";
     let sig = A.sign(JwtAlgorithm::RS256, input);
     let key = RsaPublicKey::from_der(&A.spki_der()).unwrap();
-    assert_eq!(verify_signature(JwtAlgorithm::RS256, input, &sig, &key), Ok(true));
-    assert_eq!(verify_signature(JwtAlgorithm::RS384, input, &sig, &key), Ok(false));
+    assert_eq!(
+        verify_signature(JwtAlgorithm::RS256, input, &sig, &key),
+        Ok(true)
+    );
+    assert_eq!(
+        verify_signature(JwtAlgorithm::RS384, input, &sig, &key),
+        Ok(false)
+    );
 }
 
 #[test]
 fn n_04_arithmetic_edges_in_options_never_panic() {
-    let huge = [1e308, -1e308, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 18446744073709551616.0, -0.0, 0.5, 9007199254740993.0];
+    let huge = [
+        1e308,
+        -1e308,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        18446744073709551616.0,
+        -0.0,
+        0.5,
+        9007199254740993.0,
+    ];
     for &x in &huge {
         for raw in [
-            RawOptions { clock_skew_in_ms: Some(x), jwt_key: Some(A.spki_pem()), ..RawOptions::default() },
-            RawOptions { timeout_ms: Some(x), ..RawOptions::default() },
-            RawOptions { max_token_bytes: Some(x), ..RawOptions::default() },
+            RawOptions {
+                clock_skew_in_ms: Some(x),
+                jwt_key: Some(A.spki_pem()),
+                ..RawOptions::default()
+            },
+            RawOptions {
+                timeout_ms: Some(x),
+                ..RawOptions::default()
+            },
+            RawOptions {
+                max_token_bytes: Some(x),
+                ..RawOptions::default()
+            },
         ] {
             if let Ok(o) = VerifyOptions::from_raw(raw) {
                 // Whatever was accepted must be usable without overflow.
@@ -2180,14 +3751,26 @@ fn n_04_arithmetic_edges_in_options_never_panic() {
     }
     // Clocks at the edges of time.
     for now in [f64::MAX, f64::MIN, f64::NAN, 0.0, -1.0, 8.64e15 + 1.0] {
-        let v = verifier_with(RawOptions { jwt_key: Some(A.spki_pem()), ..RawOptions::default() }, Arc::new(FixedClock(now)));
+        let v = verifier_with(
+            RawOptions {
+                jwt_key: Some(A.spki_pem()),
+                ..RawOptions::default()
+            },
+            Arc::new(FixedClock(now)),
+        );
         let _ = v.verify_local(&a_token(), Mode::MachineAuth);
     }
 }
 
 #[test]
 fn n_05_redaction_never_cuts_inside_a_character() {
-    for s in ["mt_é€😀xyz", "sk_😀😀😀😀😀😀😀😀", "ak_\u{301}\u{301}\u{301}\u{301}\u{301}", "abcdef😀", "mt_"] {
+    for s in [
+        "mt_é€😀xyz",
+        "sk_😀😀😀😀😀😀😀😀",
+        "ak_\u{301}\u{301}\u{301}\u{301}\u{301}",
+        "abcdef😀",
+        "mt_",
+    ] {
         let p = redact::secret_prefix(s);
         assert!(p.trim_end_matches('…').chars().count() <= 7, "{p}");
         assert!(s.starts_with(p.trim_end_matches('…')));
@@ -2196,13 +3779,29 @@ fn n_05_redaction_never_cuts_inside_a_character() {
     }
     run(async {
         // Opaque tokens with a multi-byte character at byte 7 through a failing network path.
-        let v = verifier_with(RawOptions { machine_secret_key: Some("ak_é😀CANARYCANARY".into()), api_url: Some(closed_port_url()), timeout_ms: Some(500.0), ..RawOptions::default() }, fixed());
+        let v = verifier_with(
+            RawOptions {
+                machine_secret_key: Some("ak_é😀CANARYCANARY".into()),
+                api_url: Some(closed_port_url()),
+                timeout_ms: Some(500.0),
+                ..RawOptions::default()
+            },
+            fixed(),
+        );
         for t in ["mt_éé😀CANARY", "mt_abc😀CANARY", "mt_😀😀😀😀CANARY"] {
             let o = v.verify(t, Mode::MachineAuth).await;
             assert_eq!(rejected(&o).1, "unexpected-error");
-            assert!(!o.to_json_string().contains("CANARY"), "{}", o.to_json_string());
+            assert!(
+                !o.to_json_string().contains("CANARY"),
+                "{}",
+                o.to_json_string()
+            );
         }
-        let o = VerifyOptions::from_raw(RawOptions { secret_key: Some("sk_test_😀CANARY".into()), ..RawOptions::default() }).unwrap();
+        let o = VerifyOptions::from_raw(RawOptions {
+            secret_key: Some("sk_test_😀CANARY".into()),
+            ..RawOptions::default()
+        })
+        .unwrap();
         assert!(!format!("{o:?}").contains("CANARY"));
     });
 }
@@ -2211,22 +3810,311 @@ fn n_05_redaction_never_cuts_inside_a_character() {
 fn n_10_a_depth_bomb_is_token_invalid_and_never_overflows_the_stack() {
     run(async {
         for depth in [129, 5_000, 100_000] {
-            let p = format!(r#"{{"sub":"mch_1","exp":{},"x":{}}}"#, NOW_S + 60.0, nested(depth));
+            let p = format!(
+                r#"{{"sub":"mch_1","exp":{},"x":{}}}"#,
+                NOW_S + 60.0,
+                nested(depth)
+            );
             let t = raw_a(&h0_text(), &p);
-            let v = verifier_with(RawOptions { jwt_key: Some(A.spki_pem()), max_token_bytes: Some(1024.0 * 1024.0), ..RawOptions::default() }, fixed());
-            check_with(&v, &t, Exp::Reject(M2M, INVALID, UNDECODABLE), &depth.to_string()).await;
+            let v = verifier_with(
+                RawOptions {
+                    jwt_key: Some(A.spki_pem()),
+                    max_token_bytes: Some(1024.0 * 1024.0),
+                    ..RawOptions::default()
+                },
+                fixed(),
+            );
+            check_with(
+                &v,
+                &t,
+                Exp::Reject(M2M, INVALID, UNDECODABLE),
+                &depth.to_string(),
+            )
+            .await;
             // Objects nest the same way.
-            let p = format!(r#"{{"sub":"mch_1","x":{}1{}}}"#, "{\"a\":".repeat(depth), "}".repeat(depth));
-            check_with(&v, &raw_a(&h0_text(), &p), Exp::Reject(M2M, INVALID, UNDECODABLE), "objects").await;
+            let p = format!(
+                r#"{{"sub":"mch_1","x":{}1{}}}"#,
+                "{\"a\":".repeat(depth),
+                "}".repeat(depth)
+            );
+            check_with(
+                &v,
+                &raw_a(&h0_text(), &p),
+                Exp::Reject(M2M, INVALID, UNDECODABLE),
+                "objects",
+            )
+            .await;
         }
         // A Backend API body nested 5000 deep is an error too.
         let env = opaque_env().await;
-        serve_json(&env.emu, Route::M2mVerify, 200, &format!(r#"{{"object":"machine_to_machine_token","x":{}}}"#, nested(5000)));
-        let o = opaque_verifier(&env.emu, 3000.0).verify(&env.token, Mode::MachineAuth).await;
+        serve_json(
+            &env.emu,
+            Route::M2mVerify,
+            200,
+            &format!(
+                r#"{{"object":"machine_to_machine_token","x":{}}}"#,
+                nested(5000)
+            ),
+        );
+        let o = opaque_verifier(&env.emu, 3000.0)
+            .verify(&env.token, Mode::MachineAuth)
+            .await;
         assert_eq!(rejected(&o).1, "unexpected-error");
-        serve_json(&env.emu, Route::Jwks, 200, &format!(r#"{{"keys":{}}}"#, nested(5000)));
-        let o = verifier_with(jwks_options(&env.emu), fixed()).verify(&a_token(), Mode::MachineAuth).await;
+        serve_json(
+            &env.emu,
+            Route::Jwks,
+            200,
+            &format!(r#"{{"keys":{}}}"#, nested(5000)),
+        );
+        let o = verifier_with(jwks_options(&env.emu), fixed())
+            .verify(&a_token(), Mode::MachineAuth)
+            .await;
         assert_eq!(rejected(&o).1, TVF);
         env.emu.shutdown().await;
+    });
+}
+
+fn real_now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as f64
+}
+
+#[test]
+fn o_14_the_opt_in_opaque_cache_is_bounded_by_its_ttl_and_the_expiration_and_skips_failures() {
+    run(async {
+        let env = opaque_env().await;
+        let trpc = env.emu.machine("trpc").unwrap();
+        let clock = Arc::new(TestClock::new(real_now_ms()));
+        let raw = RawOptions {
+            machine_secret_key: Some(trpc.secret_key),
+            api_url: Some(env.emu.url().into()),
+            opaque_cache_ttl_ms: Some(10_000.0),
+            ..RawOptions::default()
+        };
+        let v = verifier_with(raw.clone(), clock.clone());
+        let count = || env.emu.count(Route::M2mVerify);
+        // Inside the TTL a revocation is not seen (the documented trade-off); after it, it is.
+        assert!(matches!(
+            v.verify(&env.token, Mode::MachineAuth).await,
+            Outcome::Verified { .. }
+        ));
+        let mut cfg = BapiConfig::new(url::Url::parse(env.emu.url()).unwrap());
+        cfg.secret_key = Some(Secret::new(env.emu.secret_key()));
+        bapi::revoke_m2m_token(
+            &cfg,
+            &RevokeM2mTokenParams {
+                m2m_token_id: env.id.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        clock.advance(9_000.0);
+        assert!(
+            matches!(
+                v.verify(&env.token, Mode::MachineAuth).await,
+                Outcome::Verified { .. }
+            ),
+            "cached inside the TTL"
+        );
+        assert_eq!(count(), 1);
+        clock.advance(1_000.0);
+        assert_eq!(
+            rejected(&v.verify(&env.token, Mode::MachineAuth).await).3,
+            "Machine token has been revoked."
+        );
+        assert_eq!(count(), 2);
+        // Failures are never cached: a 429, a 503 and a dropped connection, then a success.
+        let fresh = mint(&env.emu).await;
+        let fresh = fresh["token"].as_str().unwrap().to_owned();
+        for fault in [
+            Fault::Status {
+                status: 429,
+                retry_after: None,
+                body: None,
+                content_type: None,
+            },
+            Fault::Status {
+                status: 503,
+                retry_after: Some(RetryAfter::Seconds(100)),
+                body: None,
+                content_type: None,
+            },
+            Fault::Drop,
+        ] {
+            env.emu
+                .set_fault(
+                    Route::M2mVerify,
+                    clerk_bapi_emulator::FaultRule::times(fault.clone(), 3),
+                )
+                .unwrap();
+            assert_eq!(
+                rejected(&v.verify(&fresh, Mode::MachineAuth).await).1,
+                "unexpected-error",
+                "{}",
+                fault.kind()
+            );
+            env.emu.clear_fault(Route::M2mVerify);
+        }
+        let before = count();
+        assert!(matches!(
+            v.verify(&fresh, Mode::MachineAuth).await,
+            Outcome::Verified { .. }
+        ));
+        assert_eq!(count(), before + 1, "the failures were not cached");
+        // Nor are 404s.
+        let before = count();
+        for _ in 0..2 {
+            assert_eq!(
+                rejected(&v.verify("mt_unknown_o14", Mode::MachineAuth).await).2,
+                Some(404)
+            );
+        }
+        assert_eq!(count(), before + 2);
+        // An entry never outlives the token: a token expiring in 2 s is cached at most until then.
+        let short = {
+            let webhook = env.emu.machine("webhook").unwrap();
+            let cfg = BapiConfig::new(url::Url::parse(env.emu.url()).unwrap());
+            let params = CreateM2mTokenParams {
+                machine_secret_key: Some(Secret::new(webhook.secret_key)),
+                seconds_until_expiration: Some(2.0),
+                ..Default::default()
+            };
+            bapi::create_m2m_token(&cfg, &params).await.unwrap()
+        };
+        let expiration = short["expiration"].as_f64().unwrap();
+        clock.set(real_now_ms());
+        let short = short["token"].as_str().unwrap();
+        assert!(matches!(
+            v.verify(short, Mode::MachineAuth).await,
+            Outcome::Verified { .. }
+        ));
+        let before = count();
+        clock.set(expiration + 1.0);
+        let _ = v.verify(short, Mode::MachineAuth).await;
+        assert_eq!(
+            count(),
+            before + 1,
+            "past its expiration the token is asked about again"
+        );
+        // Tenants never share entries: another credential asks the API itself.
+        let other = verifier_with(
+            RawOptions {
+                machine_secret_key: Some("ak_other_tenant_o14".into()),
+                ..raw
+            },
+            clock.clone(),
+        );
+        let answer = other.verify(&fresh, Mode::MachineAuth).await;
+        let (_, code, status, _) = rejected(&answer);
+        assert_eq!((code, status), ("secret-key-invalid", Some(401)));
+        // The TTL is capped at 60 s.
+        assert!(VerifyOptions::from_raw(RawOptions {
+            opaque_cache_ttl_ms: Some(60_001.0),
+            ..RawOptions::default()
+        })
+        .is_err());
+        env.emu.shutdown().await;
+    });
+}
+
+#[test]
+fn o_14_the_signature_cache_never_skips_claims_nor_crosses_keys() {
+    run(async {
+        let clock = Arc::new(TestClock::new(NOW_MS));
+        let pem_a = verifier_with(
+            RawOptions {
+                jwt_key: Some(A.spki_pem()),
+                ..RawOptions::default()
+            },
+            clock.clone(),
+        );
+        let pem_b = verifier_with(
+            RawOptions {
+                jwt_key: Some(B.spki_pem()),
+                ..RawOptions::default()
+            },
+            clock.clone(),
+        );
+        let t = tok(
+            &h0(),
+            &with(
+                p0(),
+                json!({"exp": NOW_S + 60.0, "jti": format!("mt_sigcache_{}", rand_u64())}),
+            ),
+        );
+        for _ in 0..3 {
+            assert_outcome(
+                &pem_a.verify_local(&t, Mode::MachineAuth).unwrap(),
+                ACCEPT,
+                "cached",
+            );
+        }
+        // Expiry since the signature was cached (fast-jwt CVE-2026-107719's class).
+        clock.advance(66_000.0);
+        assert_outcome(
+            &pem_a.verify_local(&t, Mode::MachineAuth).unwrap(),
+            Exp::Reject(M2M, TVF, EXPIRED),
+            "expired after caching",
+        );
+        clock.set(NOW_MS);
+        // Another key never profits from A's entry.
+        assert_outcome(
+            &pem_b.verify_local(&t, Mode::MachineAuth).unwrap(),
+            Exp::Reject(M2M, TVF, SIG_INVALID),
+            "B",
+        );
+        // The same signature over other bytes is not a hit (GHSA-rp9m-7r4c-75qg's class).
+        let (input, sig) = t.rsplit_once('.').unwrap();
+        let header = input.split('.').next().unwrap();
+        let swapped = format!(
+            "{header}.{}.{sig}",
+            b64(with(p0(), json!({"sub": "mch_attacker"}))
+                .to_string()
+                .as_bytes())
+        );
+        assert_outcome(
+            &pem_a.verify_local(&swapped, Mode::MachineAuth).unwrap(),
+            Exp::Reject(M2M, TVF, SIG_INVALID),
+            "payload swapped",
+        );
+        // The category and header rules still run on a hit.
+        assert_outcome(
+            &pem_a.verify_local(&t, Mode::MachineAuth).unwrap(),
+            ACCEPT,
+            "still fine",
+        );
+        // A rotated key: after the JWKS TTL the kid maps to B, and A's cached signature no longer counts.
+        let long = tok(
+            &h0(),
+            &with(
+                p0(),
+                json!({"exp": NOW_S + 3600.0, "jti": format!("mt_rotation_{}", rand_u64())}),
+            ),
+        );
+        let emu = jwks_server(&jwks_of(&[A.jwk(KID_A)])).await;
+        let v = verifier_with(jwks_options(&emu), clock.clone());
+        assert_outcome(&v.verify(&long, Mode::MachineAuth).await, ACCEPT, "JWKS A");
+        assert_outcome(
+            &v.verify(&long, Mode::MachineAuth).await,
+            ACCEPT,
+            "JWKS A, cached",
+        );
+        serve_json(
+            &emu,
+            Route::Jwks,
+            200,
+            &jwks_of(&[B.jwk(KID_A)]).to_string(),
+        );
+        clock.advance(300_001.0);
+        assert_outcome(
+            &v.verify(&long, Mode::MachineAuth).await,
+            Exp::Reject(M2M, TVF, SIG_INVALID),
+            "kid now maps to B",
+        );
+        assert_eq!(emu.count(Route::Jwks), 2);
+        emu.shutdown().await;
     });
 }
