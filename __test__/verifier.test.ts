@@ -125,3 +125,31 @@ describe('opaque answers', () => {
     expect(() => createM2MVerifier({ opaqueCacheTtlMs: 120_000 })).toThrow(/opaqueCacheTtlMs/)
   })
 })
+
+describe('reused JWT outcomes', () => {
+  it('a repeated JWT gets identical, independent results, per mode', async () => {
+    const t = signJwt(m2mHeader(key), m2mPayload({ jti: 'mt_reuse', role: 'x' }), key)
+    const options = { jwtKey: key.publicPem }
+    const first = await verifyMachineAuthToken(t, options)
+    const second = await verifyMachineAuthToken(t, options)
+    expect(plain(second)).toEqual(plain(first))
+    expect(second.data).not.toBe(first.data)
+    ;(first.data as any).claims.role = 'mutated'
+    expect(((await verifyMachineAuthToken(t, options)).data as any).claims.role).toBe('x')
+    const oauth = signJwt({ alg: 'RS256', typ: 'at+jwt', kid: key.kid }, { sub: 'user_1', exp: nowSec() + 60 }, key)
+    const v = createM2MVerifier(options)
+    expect((await v.verify(oauth)).errors).toBeUndefined()
+    const m2mOnly = createM2MVerifier({ ...options, m2mOnly: true })
+    expect((await m2mOnly.verify(oauth)).errors?.[0].code).toBe('token-invalid')
+  })
+
+  it('a token about to expire is not reused past its expiry', async () => {
+    const t = signJwt(m2mHeader(key), m2mPayload({ jti: 'mt_short', exp: nowSec() + 1 }), key)
+    const v = createM2MVerifier({ jwtKey: key.publicPem, clockSkewInMs: 0 })
+    expect((await v.verify(t)).errors).toBeUndefined()
+    await new Promise((r) => setTimeout(r, 2100))
+    const r = await v.verify(t)
+    expect(r.errors?.[0].code).toBe('token-verification-failed')
+    expect(r.errors?.[0].message).toMatch(/^JWT is expired\./)
+  })
+})

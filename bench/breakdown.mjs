@@ -38,8 +38,8 @@ const floorInputs = tokens.map(splitForFloor)
 
 const hot = { jwtKey: key.publicPem } // cache on (default): the same token is a hit after the first call
 const cold = { jwtKey: key.publicPem, tokenCache: false } // every call verifies the signature
-const vHot = verifierFor(hot)
-const vCold = verifierFor(cold)
+const vHot = verifierFor(hot).native
+const vCold = verifierFor(cold).native
 const same = tokens[0]
 const hitJson = vHot.verifyLocal(same, false)
 const missJson = vCold.verifyLocal(tokens[1], false)

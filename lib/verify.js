@@ -78,9 +78,57 @@ function verifierKey(o) {
   return createHash('sha256').update(JSON.stringify(OPTION_NAMES.map((n) => o[n]))).digest('base64')
 }
 
+// Verified JWT outcomes the native side marked reusable (`reuseUntil`): the same
+// token within that window gets exactly the same answer (only `exp` can change
+// it, and the window ends before it does), so it is answered here without
+// crossing into native code. Bounded per verifier in entries and bytes.
+const RESULT_CACHE_MAX_ENTRIES = 10_000
+const RESULT_CACHE_MAX_BYTES = 16 * 1024 * 1024
+
+class Verifier {
+  constructor(nativeVerifier) {
+    this.native = nativeVerifier
+    this.results = new Map()
+    this.bytes = 0
+  }
+
+  remember(key, outcomeJson) {
+    const reuse = outcomeJson.indexOf('"reuseUntil":')
+    if (reuse < 0) return
+    const until = Number.parseFloat(outcomeJson.slice(reuse + 13))
+    if (!(until > Date.now())) return
+    const size = key.length + outcomeJson.length
+    while (this.results.size > 0 && (this.results.size >= RESULT_CACHE_MAX_ENTRIES || this.bytes + size > RESULT_CACHE_MAX_BYTES)) {
+      const [oldKey, old] = this.results.entries().next().value
+      this.results.delete(oldKey)
+      this.bytes -= oldKey.length + old.json.length
+    }
+    this.results.set(key, { json: outcomeJson, until })
+    this.bytes += size
+  }
+
+  recall(key) {
+    const hit = this.results.get(key)
+    if (hit === undefined) return undefined
+    if (Date.now() < hit.until) return hit.json
+    this.results.delete(key)
+    this.bytes -= key.length + hit.json.length
+    return undefined
+  }
+
+  async verify(token, m2mOnly) {
+    const key = m2mOnly ? `1${token}` : `0${token}`
+    const cached = this.recall(key)
+    if (cached !== undefined) return toResult(cached)
+    const outcome = this.native.verifyLocal(token, m2mOnly) ?? (await this.native.verifyRemote(token, m2mOnly))
+    this.remember(key, outcome)
+    return toResult(outcome)
+  }
+}
+
 function createNativeVerifier(normalized) {
   try {
-    return new native.NativeVerifier(normalized)
+    return new Verifier(new native.NativeVerifier(normalized))
   } catch (e) {
     throw new InvalidOptionsError(e.message)
   }
@@ -167,9 +215,7 @@ function argTypeError(message) {
 
 async function verifyWith(token, options, m2mOnly) {
   if (typeof token !== 'string') throw argTypeError(`token must be a string, received ${describe(token)}`)
-  const verifier = verifierFor(options)
-  const local = verifier.verifyLocal(token, m2mOnly)
-  return toResult(local ?? (await verifier.verifyRemote(token, m2mOnly)))
+  return verifierFor(options).verify(token, m2mOnly)
 }
 
 /**
@@ -194,7 +240,8 @@ function verifyM2MToken(token, options) {
  * ready, so per-call option handling disappears.
  */
 function createM2MVerifier(options = {}) {
-  const native = createNativeVerifier(normalizeOptions(options))
+  const verifier = createNativeVerifier(normalizeOptions(options))
+  const native = verifier.native
   const m2mOnly = options !== null && typeof options === 'object' && options.m2mOnly === true
   let closed = false
   const ensureOpen = () => {
@@ -205,8 +252,7 @@ function createM2MVerifier(options = {}) {
     async verify(token) {
       ensureOpen()
       if (typeof token !== 'string') throw argTypeError(`token must be a string, received ${describe(token)}`)
-      const local = native.verifyLocal(token, m2mOnly)
-      return toResult(local ?? (await native.verifyRemote(token, m2mOnly)))
+      return verifier.verify(token, m2mOnly)
     },
     /**
      * Verifies a batch using every core. Resolves one result per token, in

@@ -184,7 +184,7 @@ impl NativeVerifier {
     pub fn verify_local(&self, token: String, m2m_only: bool) -> Option<String> {
         let outcome = self.inner.verify_local(&token, mode(m2m_only))?;
         self.local.fetch_add(1, Ordering::Relaxed);
-        Some(outcome.to_json_string())
+        Some(outcome_json(&self.inner, &outcome))
     }
 
     /// The full verification, network included, on the async runtime.
@@ -192,7 +192,8 @@ impl NativeVerifier {
     pub async fn verify_remote(&self, token: String, m2m_only: bool) -> String {
         self.remote.fetch_add(1, Ordering::Relaxed);
         let verifier = Arc::clone(&self.inner);
-        verifier.verify(&token, mode(m2m_only)).await.to_json_string()
+        let outcome = verifier.verify(&token, mode(m2m_only)).await;
+        outcome_json(&verifier, &outcome)
     }
 
     /// Verifies a batch on every core: local work is split across blocking
@@ -259,6 +260,16 @@ impl NativeVerifier {
             signature_cache_entries: sigcache::global().len() as f64,
         }
     }
+}
+
+/// The outcome for JS, with `reuseUntil` (ms) when the JS layer may answer the
+/// same token again from memory (see `Outcome::reusable_until`).
+fn outcome_json(verifier: &Verifier, outcome: &Outcome) -> String {
+    let mut json = outcome.to_json();
+    if let (Some(until), Some(obj)) = (verifier.reusable_until(outcome), json.as_object_mut()) {
+        obj.insert("reuseUntil".into(), until.into());
+    }
+    json.to_string()
 }
 
 /// What a batch entry reports if its task died (only a bug can cause it).

@@ -89,7 +89,31 @@ impl Outcome {
     pub fn to_json_string(&self) -> String {
         self.to_json().to_string()
     }
+
+    /// Until when (ms) the same token would get exactly this outcome again, for
+    /// a verified JWT: its time claims only tighten with time (`exp` is the
+    /// one upper bound; `nbf`/`iat` already passed), so the answer holds until
+    /// `exp` (minus a second for truncation, plus the skew), and at most the
+    /// JWKS TTL. `None` for anything else (rejections and opaque answers are
+    /// never reused this way).
+    pub fn reusable_until(&self, now_ms: f64, clock_skew_ms: f64) -> Option<f64> {
+        let Outcome::Verified { data, .. } = self else { return None };
+        let expiration = match data {
+            VerifiedData::M2MJwt(t) => t.to_json().get("expiration").and_then(Value::as_f64),
+            VerifiedData::OAuthJwt(t) => t.to_json().get("expiration").and_then(Value::as_f64),
+            VerifiedData::Api(_) => return None,
+        };
+        let cap = now_ms + REUSE_MAX_MS;
+        let until = match expiration {
+            Some(e) if e.is_finite() => (e - 1000.0 + clock_skew_ms).min(cap),
+            _ => cap,
+        };
+        (until > now_ms).then_some(until)
+    }
 }
+
+/// Longest reuse of a verified JWT outcome: the JWKS TTL, so a retired key stops matching.
+pub const REUSE_MAX_MS: f64 = 300_000.0;
 
 /// Where a token goes after the local checks.
 enum Route<'t> {
@@ -142,6 +166,15 @@ impl Verifier {
 
     pub fn options(&self) -> &VerifyOptions {
         &self.options
+    }
+
+    /// [`Outcome::reusable_until`] with this verifier's clock and skew; `None` when `tokenCache` is off.
+    pub fn reusable_until(&self, outcome: &Outcome) -> Option<f64> {
+        // With skipJwksCache every call must see the current key set.
+        if !self.options.token_cache || self.options.skip_jwks_cache {
+            return None;
+        }
+        outcome.reusable_until(self.clock.now_ms(), self.options.effective_clock_skew_ms())
     }
 
     fn jwt_options(&self) -> MachineJwtOptions<'_> {
@@ -530,6 +563,27 @@ mod tests {
         let b = verifier(RawOptions { jwt_key: Some(key_b().spki_pem()), ..RawOptions::default() });
         let (_, c, m) = code(&b.verify_local(&t, Mode::MachineAuth).unwrap());
         assert_eq!((c, m.as_str()), ("token-verification-failed", "JWT signature is invalid."));
+    }
+
+    #[test]
+    fn reuse_window_ends_before_expiry_and_within_the_jwks_ttl() {
+        let now = NOW_S * 1000.0;
+        let v = pem_verifier();
+        let ok = v.verify_local(&m2m_token(json!({"exp": NOW_S + 60.0})), Mode::MachineAuth).unwrap();
+        // exp + 5 s skew, minus a second for truncation.
+        assert_eq!(v.reusable_until(&ok), Some(now + 60_000.0 - 1000.0 + 5000.0));
+        let long = v.verify_local(&m2m_token(json!({"exp": NOW_S + 86_400.0})), Mode::MachineAuth).unwrap();
+        assert_eq!(v.reusable_until(&long), Some(now + REUSE_MAX_MS));
+        let far = v.verify_local(&m2m_token(json!({"exp": 1e13})), Mode::MachineAuth).unwrap();
+        assert_eq!(v.reusable_until(&far), Some(now + REUSE_MAX_MS));
+        let rejected = v.verify_local(&m2m_token(json!({"exp": NOW_S - 60.0})), Mode::MachineAuth).unwrap();
+        assert_eq!(v.reusable_until(&rejected), None);
+        let api = Outcome::Verified { token_type: TokenType::M2MToken, data: VerifiedData::Api(json!({})) };
+        assert_eq!(v.reusable_until(&api), None);
+        let off = verifier(RawOptions { jwt_key: Some(key_a().spki_pem()), token_cache: Some(false), ..RawOptions::default() });
+        assert_eq!(off.reusable_until(&ok), None);
+        let skip = verifier(RawOptions { jwt_key: Some(key_a().spki_pem()), skip_jwks_cache: true, ..RawOptions::default() });
+        assert_eq!(skip.reusable_until(&ok), None);
     }
 
     #[test]
