@@ -92,37 +92,45 @@ class Verifier {
     this.bytes = 0
   }
 
-  remember(key, outcomeJson) {
-    const reuse = outcomeJson.indexOf('"reuseUntil":')
-    if (reuse < 0) return
-    const until = Number.parseFloat(outcomeJson.slice(reuse + 13))
-    if (!(until > Date.now())) return
+  /** Keeps a reusable outcome: the parsed template and, as JSON, the fields a caller could mutate. */
+  remember(key, outcomeJson, o) {
+    const until = o.reuseUntil
+    if (!(until > Date.now()) || (o.kind !== 'm2m' && o.kind !== 'oauth')) return
+    const d = o.data
+    const mutable = JSON.stringify({ scopes: d.scopes, claims: d.claims, aud: d.aud, act: d.act })
     const size = key.length + outcomeJson.length
     while (this.results.size > 0 && (this.results.size >= RESULT_CACHE_MAX_ENTRIES || this.bytes + size > RESULT_CACHE_MAX_BYTES)) {
       const [oldKey, old] = this.results.entries().next().value
       this.results.delete(oldKey)
-      this.bytes -= oldKey.length + old.json.length
+      this.bytes -= old.size
     }
-    this.results.set(key, { json: outcomeJson, until })
+    this.results.set(key, { o, mutable, until, size })
     this.bytes += size
   }
 
+  /** A fresh result (new objects every time) from a live entry, or undefined. */
   recall(key) {
     const hit = this.results.get(key)
     if (hit === undefined) return undefined
-    if (Date.now() < hit.until) return hit.json
-    this.results.delete(key)
-    this.bytes -= key.length + hit.json.length
-    return undefined
+    if (!(Date.now() < hit.until)) {
+      this.results.delete(key)
+      this.bytes -= hit.size
+      return undefined
+    }
+    const { scopes, claims, aud, act } = JSON.parse(hit.mutable)
+    const d = hit.o.data
+    const data = hit.o.kind === 'm2m' ? m2mTokenFrom({ ...d, scopes, claims }) : oauthTokenFrom({ ...d, scopes, aud, act })
+    return { data, tokenType: hit.o.tokenType, errors: undefined }
   }
 
   async verify(token, m2mOnly) {
     const key = m2mOnly ? `1${token}` : `0${token}`
     const cached = this.recall(key)
-    if (cached !== undefined) return toResult(cached)
-    const outcome = this.native.verifyLocal(token, m2mOnly) ?? (await this.native.verifyRemote(token, m2mOnly))
-    this.remember(key, outcome)
-    return toResult(outcome)
+    if (cached !== undefined) return cached
+    const outcomeJson = this.native.verifyLocal(token, m2mOnly) ?? (await this.native.verifyRemote(token, m2mOnly))
+    const o = JSON.parse(outcomeJson)
+    if (o.reuseUntil !== undefined) this.remember(key, outcomeJson, o)
+    return resultOf(o)
   }
 }
 
@@ -187,7 +195,10 @@ function oauthTokenFrom(d) {
 
 /** Builds `{ data, tokenType, errors }` (or throws) from the native outcome string. */
 function toResult(outcomeJson) {
-  const o = JSON.parse(outcomeJson)
+  return resultOf(JSON.parse(outcomeJson))
+}
+
+function resultOf(o) {
   if (o.throw !== undefined) throw new Error(o.throw)
   if (o.error) {
     const e = o.error
