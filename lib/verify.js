@@ -82,8 +82,8 @@ function verifierKey(o) {
 // token within that window gets exactly the same answer (only `exp` can change
 // it, and the window ends before it does), so it is answered here without
 // crossing into native code. Bounded per verifier in entries and bytes.
-const RESULT_CACHE_MAX_ENTRIES = 10_000
-const RESULT_CACHE_MAX_BYTES = 16 * 1024 * 1024
+const RESULT_CACHE_MAX_ENTRIES = 2_048
+const RESULT_CACHE_MAX_BYTES = 4 * 1024 * 1024
 
 class Verifier {
   constructor(nativeVerifier) {
@@ -92,18 +92,36 @@ class Verifier {
     this.bytes = 0
   }
 
-  /** Keeps a reusable outcome: the parsed template and, as JSON, the fields a caller could mutate. */
-  remember(key, outcomeJson, o) {
-    const until = o.reuseUntil
-    if (!(until > Date.now()) || (o.kind !== 'm2m' && o.kind !== 'oauth')) return
-    const d = o.data
-    const mutable = JSON.stringify({ scopes: d.scopes, claims: d.claims, aud: d.aud, act: d.act })
-    const size = key.length + outcomeJson.length
+  /** Drops the oldest entries until `size` more bytes fit. */
+  makeRoom(size) {
     while (this.results.size > 0 && (this.results.size >= RESULT_CACHE_MAX_ENTRIES || this.bytes + size > RESULT_CACHE_MAX_BYTES)) {
       const [oldKey, old] = this.results.entries().next().value
       this.results.delete(oldKey)
       this.bytes -= old.size
     }
+  }
+
+  /**
+   * Keeps a reusable outcome, from the second sighting of a token on: a first
+   * sighting only leaves a small marker, so streams of distinct tokens cost
+   * no memory. Kept: the parsed template and, as JSON, the fields a caller could mutate.
+   */
+  remember(key, outcomeJson, o) {
+    const until = o.reuseUntil
+    if (!(until > Date.now()) || (o.kind !== 'm2m' && o.kind !== 'oauth')) return
+    const prev = this.results.get(key)
+    if (prev === undefined) {
+      this.makeRoom(key.length)
+      this.results.set(key, { pending: true, until, size: key.length })
+      this.bytes += key.length
+      return
+    }
+    this.results.delete(key)
+    this.bytes -= prev.size
+    const d = o.data
+    const mutable = JSON.stringify({ scopes: d.scopes, claims: d.claims, aud: d.aud, act: d.act })
+    const size = key.length + outcomeJson.length
+    this.makeRoom(size)
     this.results.set(key, { o, mutable, until, size })
     this.bytes += size
   }
@@ -117,6 +135,7 @@ class Verifier {
       this.bytes -= hit.size
       return undefined
     }
+    if (hit.pending) return undefined
     const { scopes, claims, aud, act } = JSON.parse(hit.mutable)
     const d = hit.o.data
     const data = hit.o.kind === 'm2m' ? m2mTokenFrom({ ...d, scopes, claims }) : oauthTokenFrom({ ...d, scopes, aud, act })
