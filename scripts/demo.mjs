@@ -109,7 +109,7 @@ try {
   if (!crossResult.errors || crossResult.errors[0].code !== 'token-invalid') throw new Error('cross-category JWT was not rejected')
   line()
 
-  line('Timings (median of 200 sequential verifications of the JWT, PEM key)')
+  line('Timings (median of 200 sequential verifications of the same JWT with the PEM key: a repeated token is answered from memory; see docs/BENCHMARKS.md for distinct tokens)')
   const oursMs = await median(() => native.verifyMachineAuthToken(jwt.token, pemOpts))
   line(`  clerk-m2m-native   ${fmtMs(oursMs)}`)
   if (reference) {
