@@ -99,8 +99,8 @@ impl Outcome {
     pub fn reusable_until(&self, now_ms: f64, clock_skew_ms: f64) -> Option<f64> {
         let Outcome::Verified { data, .. } = self else { return None };
         let expiration = match data {
-            VerifiedData::M2MJwt(t) => t.to_json().get("expiration").and_then(Value::as_f64),
-            VerifiedData::OAuthJwt(t) => t.to_json().get("expiration").and_then(Value::as_f64),
+            VerifiedData::M2MJwt(t) => t.expiration.as_f64(),
+            VerifiedData::OAuthJwt(t) => t.expiration.as_f64(),
             VerifiedData::Api(_) => return None,
         };
         let cap = now_ms + REUSE_MAX_MS;
