@@ -34,10 +34,13 @@ export declare class NativeVerifier {
   /** The full verification, network included, on the async runtime. */
   verifyRemote(token: string, m2MOnly: boolean): Promise<string>
   /**
-   * Verifies a batch on every core: local work is split across blocking
-   * threads, what needs the network runs concurrently. Outcomes in input order.
+   * Verifies a batch on every core: local work is split across `threads`
+   * blocking threads (default: one per core), what needs the network runs
+   * concurrently. Outcomes in input order.
    */
-  verifyMany(tokens: Array<string>, m2MOnly: boolean): Promise<Array<string>>
+  verifyMany(tokens: Array<string>, m2MOnly: boolean, threads?: number | undefined | null): Promise<Array<string>>
+  /** Threads a batch uses by default (one per core, at most 8). */
+  get batchWorkers(): number
   stats(): NativeVerifierStats
 }
 

@@ -150,6 +150,21 @@ describe('reused JWT outcomes', () => {
     expect(v.stats().local).toBe(2)
   })
 
+  it('the reuse map is bounded, keeps its live entries, and tokens beyond it still verify natively', async () => {
+    const { verifierFor } = await import('../lib/verify.js')
+    const options = { jwtKey: key.publicPem, clockSkewInMs: 4999 } // an option set of its own
+    const inner = verifierFor(options)
+    const tokens = Array.from({ length: 2_100 }, (_, i) => signJwt(m2mHeader(key), m2mPayload({ jti: `mt_bound_${i}` }), key))
+    for (let round = 0; round < 2; round++) for (const t of tokens) expect((await inner.verify(t, false)).errors).toBeUndefined()
+    expect(inner.entries).toBe(2_048) // the 2,048 first repeats; no live entry was evicted for the rest
+    expect(inner.results[0].has(tokens[0])).toBe(true)
+    expect(inner.results[0].has(tokens[2_099])).toBe(false)
+    const before = inner.native.stats().local
+    expect((await inner.verify(tokens[0], false)).data?.id).toBe('mt_bound_0') // from memory
+    expect((await inner.verify(tokens[2_099], false)).data?.id).toBe('mt_bound_2099') // native
+    expect(inner.native.stats().local - before).toBe(1)
+  })
+
   it('a token about to expire is not reused past its expiry', async () => {
     const t = signJwt(m2mHeader(key), m2mPayload({ jti: 'mt_short', exp: nowSec() + 1 }), key)
     const v = createM2MVerifier({ jwtKey: key.publicPem, clockSkewInMs: 0 })

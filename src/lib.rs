@@ -14,7 +14,7 @@ use clerk_m2m_core::verify::{Mode, Outcome, Verifier};
 use clerk_m2m_core::{jwks, sigcache};
 use std::sync::atomic::{AtomicU64, Ordering};
 use napi::bindgen_prelude::*;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use napi_derive::napi;
 
 /// True iff `token` has the JWT shape `xxx.yyy.zzz` in the base64url alphabet (no padding, no whitespace).
@@ -146,6 +146,10 @@ fn mode(m2m_only: bool) -> Mode {
     }
 }
 
+/// Threads a batch is split across. Read once: `available_parallelism` reads
+/// cgroup files on every call (measured: a visible share of a batch's time).
+static BATCH_WORKERS: LazyLock<usize> = LazyLock::new(|| std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8));
+
 /// A verifier bound to one option set: parsed keys, JWKS scope and HTTP pool live here.
 /// Outcomes cross the boundary as one compact JSON string; `lib/verify.js` builds the objects.
 #[napi]
@@ -182,9 +186,9 @@ impl NativeVerifier {
     /// Settles on the calling thread whatever needs no network; `null` means "call `verifyRemote`".
     #[napi(catch_unwind)]
     pub fn verify_local(&self, token: String, m2m_only: bool) -> Option<String> {
-        let outcome = self.inner.verify_local(&token, mode(m2m_only))?;
+        let answer = self.inner.verify_local_answer(&token, mode(m2m_only))?;
         self.local.fetch_add(1, Ordering::Relaxed);
-        Some(outcome_json(&self.inner, &outcome))
+        Some(answer.outcome.to_wire_string(self.inner.reuse_hint(&answer)))
     }
 
     /// The full verification, network included, on the async runtime.
@@ -192,16 +196,17 @@ impl NativeVerifier {
     pub async fn verify_remote(&self, token: String, m2m_only: bool) -> String {
         self.remote.fetch_add(1, Ordering::Relaxed);
         let verifier = Arc::clone(&self.inner);
-        let outcome = verifier.verify(&token, mode(m2m_only)).await;
-        outcome_json(&verifier, &outcome)
+        // Never marked reusable: a token that needed the network is a first sighting here.
+        verifier.verify(&token, mode(m2m_only)).await.to_wire_string(None)
     }
 
-    /// Verifies a batch on every core: local work is split across blocking
-    /// threads, what needs the network runs concurrently. Outcomes in input order.
+    /// Verifies a batch on every core: local work is split across `threads`
+    /// blocking threads (default: one per core), what needs the network runs
+    /// concurrently. Outcomes in input order.
     #[napi]
-    pub async fn verify_many(&self, tokens: Vec<String>, m2m_only: bool) -> Vec<String> {
+    pub async fn verify_many(&self, tokens: Vec<String>, m2m_only: bool, threads: Option<u32>) -> Vec<String> {
         let mode = mode(m2m_only);
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+        let workers = threads.map_or(*BATCH_WORKERS, |t| (t as usize).clamp(1, 8));
         let chunk = tokens.len().div_ceil(workers).max(1);
         let tokens = Arc::new(tokens);
         let mut local = Vec::with_capacity(workers);
@@ -243,8 +248,14 @@ impl NativeVerifier {
         }
         outcomes
             .into_iter()
-            .map(|o| o.unwrap_or(Outcome::Rejected { token_type: clerk_m2m_core::TokenType::M2MToken, error: internal_error() }).to_json_string())
+            .map(|o| o.unwrap_or(Outcome::Rejected { token_type: clerk_m2m_core::TokenType::M2MToken, error: internal_error() }).to_wire_string(None))
             .collect()
+    }
+
+    /// Threads a batch uses by default (one per core, at most 8).
+    #[napi(getter, catch_unwind)]
+    pub fn batch_workers(&self) -> u32 {
+        *BATCH_WORKERS as u32
     }
 
     #[napi(catch_unwind)]
@@ -260,16 +271,6 @@ impl NativeVerifier {
             signature_cache_entries: sigcache::global().len() as f64,
         }
     }
-}
-
-/// The outcome for JS, with `reuseUntil` (ms) when the JS layer may answer the
-/// same token again from memory (see `Outcome::reusable_until`).
-fn outcome_json(verifier: &Verifier, outcome: &Outcome) -> String {
-    let mut json = outcome.to_json();
-    if let (Some(until), Some(obj)) = (verifier.reusable_until(outcome), json.as_object_mut()) {
-        obj.insert("reuseUntil".into(), until.into());
-    }
-    json.to_string()
 }
 
 /// What a batch entry reports if its task died (only a bug can cause it).

@@ -19,10 +19,41 @@ pub struct UnknownMachineTokenType;
 
 /// `/^[a-zA-Z0-9\-_]+\.[a-zA-Z0-9\-_]+\.[a-zA-Z0-9\-_]+$/.test(token)`.
 pub fn is_jwt_format(token: &str) -> bool {
-    let Some((h, p, s)) = split3(token) else { return false };
-    let segment_ok = |seg: &str| !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    segment_ok(h) && segment_ok(p) && segment_ok(s)
+    // One pass with a table (this runs on every verification): exactly two
+    // dots, no empty segment, every other byte in the base64url alphabet.
+    let bytes = token.as_bytes();
+    let (mut dots, mut previous_was_dot) = (0u32, true);
+    for &b in bytes {
+        match JWT_FORMAT_CLASS[b as usize] {
+            ALPHABET => previous_was_dot = false,
+            DOT if !previous_was_dot => {
+                dots += 1;
+                previous_was_dot = true;
+            }
+            _ => return false,
+        }
+    }
+    dots == 2 && !previous_was_dot
 }
+
+const OTHER: u8 = 0;
+const ALPHABET: u8 = 1;
+const DOT: u8 = 2;
+
+/// Byte classes of [`is_jwt_format`]: `A–Z a–z 0–9 - _` and `.`.
+static JWT_FORMAT_CLASS: [u8; 256] = {
+    let mut table = [OTHER; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
+            table[b] = ALPHABET;
+        }
+        b += 1;
+    }
+    table[b'.' as usize] = DOT;
+    table
+};
 
 /// What one decode of a JWT-shaped token says about its machine class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -248,6 +279,15 @@ mod tests {
         #[test]
         fn detectors_never_panic(s in "\\PC{0,300}") {
             let _ = (is_jwt_format(&s), is_machine_token(&s), get_machine_token_type(&s));
+        }
+
+        #[test]
+        fn jwt_format_table_agrees_with_the_regex_definition(s in "[a-c_.=+ \\-é]{0,12}") {
+            // `/^[a-zA-Z0-9\-_]+\.[a-zA-Z0-9\-_]+\.[a-zA-Z0-9\-_]+$/`, spelled out.
+            let parts: Vec<&str> = s.split('.').collect();
+            let want = parts.len() == 3
+                && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            proptest::prop_assert_eq!(is_jwt_format(&s), want);
         }
 
         #[test]

@@ -171,8 +171,17 @@ pub fn to_js_string_opt(value: Option<&Value>) -> String {
 /// treated like an object without properties; in JavaScript reading from it
 /// throws, see the callers for how that divergence is handled.
 pub fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
-    value.as_object().and_then(|m| m.get(key))
+    let map = value.as_object()?;
+    // JWT headers and payloads have a handful of members: comparing names is
+    // cheaper than hashing `key` (the map's keys are unique, so the first match is the one).
+    if map.len() <= SMALL_OBJECT {
+        return map.iter().find_map(|(k, v)| (k == key).then_some(v));
+    }
+    map.get(key)
 }
+
+/// Up to this many members, [`get`] scans instead of hashing.
+const SMALL_OBJECT: usize = 16;
 
 /// `ToBoolean`: `undefined`, `null`, `false`, `0`, `NaN` and `''` are falsy.
 pub fn is_truthy(value: Option<&Value>) -> bool {

@@ -21,6 +21,11 @@ const BOM: char = '\u{feff}';
 
 /// Decodes bytes to text like `TextDecoder` (lossy, one leading BOM removed).
 pub fn text_decode(bytes: &[u8]) -> Cow<'_, str> {
+    // Valid UTF-8 (every real token) takes the fast validator; only invalid
+    // input pays for the lossy chunk-by-chunk walk.
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return Cow::Borrowed(s.strip_prefix(BOM).unwrap_or(s));
+    }
     match String::from_utf8_lossy(bytes) {
         Cow::Borrowed(s) => Cow::Borrowed(s.strip_prefix(BOM).unwrap_or(s)),
         Cow::Owned(s) => match s.strip_prefix(BOM) {

@@ -22,7 +22,7 @@ use crate::constants::{JWT_CATEGORY_M2M_TOKEN, OAUTH_ACCESS_TOKEN_TYPES};
 use crate::decode::DecodedJwt;
 use crate::errors::{action, MachineErrorCode, MachineTokenVerificationError, Reason, TokenVerificationError};
 use crate::jsfmt::get;
-use crate::keys::{verify_signature, VerificationKey};
+use crate::keys::{verify_signature_digest, VerificationKey};
 use crate::resources::{IdPOAuthAccessToken, M2MToken};
 use crate::sigcache::SignatureCache;
 use serde_json::Value;
@@ -44,6 +44,15 @@ pub struct JwtVerifyOptions<'a> {
     pub signature_cache: Option<&'a SignatureCache>,
 }
 
+/// How a valid signature was established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureCheck {
+    /// The RSA operation ran.
+    Computed,
+    /// The signature cache held these exact bytes under this key: the token was verified before.
+    Remembered,
+}
+
 /// `verifyJwt(token, options)` with a decoded token and a key.
 pub fn verify_jwt(
     token: &str,
@@ -51,7 +60,7 @@ pub fn verify_jwt(
     key: &VerificationKey,
     options: &JwtVerifyOptions<'_>,
     clock: &dyn Clock,
-) -> Result<(), TokenVerificationError> {
+) -> Result<SignatureCheck, TokenVerificationError> {
     let skew = resolve_clock_skew(options.clock_skew_ms);
     let header = &decoded.header;
     claims::assert_header_type(get(header, "typ"), options.header_type)?;
@@ -59,9 +68,10 @@ pub fn verify_jwt(
 
     let public_key = key.import_for(alg).map_err(signature_exception)?;
     let signing_input = decoded.signing_input(token).as_bytes();
-    let cached = options.signature_cache.map(|c| (c, SignatureCache::key(public_key.id(), alg, signing_input, &decoded.signature)));
+    let digest = alg.digest(signing_input);
+    let cached = options.signature_cache.map(|c| (c, SignatureCache::key(public_key.id(), alg, digest.as_ref(), &decoded.signature)));
     let seen = cached.as_ref().is_some_and(|(c, k)| c.is_verified(k, clock.now_ms()));
-    let verified = if seen { Ok(true) } else { verify_signature(alg, signing_input, &decoded.signature, public_key) };
+    let verified = if seen { Ok(true) } else { verify_signature_digest(alg, signing_input, &digest, &decoded.signature, public_key) };
     match verified {
         Ok(true) => {
             if let (false, Some((c, k))) = (seen, cached) {
@@ -79,7 +89,8 @@ pub fn verify_jwt(
     claims::assert_issuer_claim(get(payload, "iss"), options.issuer)?;
     claims::assert_expiration_claim(get(payload, "exp"), skew, clock)?;
     claims::assert_activation_claim(get(payload, "nbf"), skew, clock)?;
-    claims::assert_issued_at_claim(get(payload, "iat"), skew, clock)
+    claims::assert_issued_at_claim(get(payload, "iat"), skew, clock)?;
+    Ok(if seen { SignatureCheck::Remembered } else { SignatureCheck::Computed })
 }
 
 /// An exception from `importKey`/`verify`, wrapped twice as the reference
@@ -134,7 +145,7 @@ pub fn verify_m2m_jwt_with_key(
     key: &VerificationKey,
     options: &MachineJwtOptions<'_>,
     clock: &dyn Clock,
-) -> Result<M2MToken, MachineTokenVerificationError> {
+) -> Result<(M2MToken, SignatureCheck), MachineTokenVerificationError> {
     check_m2m_category(decoded)?;
     let jwt_options = JwtVerifyOptions {
         audience: options.audience,
@@ -142,8 +153,9 @@ pub fn verify_m2m_jwt_with_key(
         signature_cache: options.signature_cache,
         ..JwtVerifyOptions::default()
     };
-    verify_jwt(token, decoded, key, &jwt_options, clock).map_err(machine_error)?;
-    M2MToken::from_jwt_payload(&decoded.payload, options.clock_skew_ms, clock).map_err(machine_error)
+    let check = verify_jwt(token, decoded, key, &jwt_options, clock).map_err(machine_error)?;
+    let token = M2MToken::from_jwt_payload(&decoded.payload, options.clock_skew_ms, clock).map_err(machine_error)?;
+    Ok((token, check))
 }
 
 /// `verifyOAuthJwt` once the key is resolved: `verifyJwt` with `headerType`
@@ -155,16 +167,17 @@ pub fn verify_oauth_jwt_with_key(
     key: &VerificationKey,
     options: &MachineJwtOptions<'_>,
     clock: &dyn Clock,
-) -> Result<IdPOAuthAccessToken, MachineTokenVerificationError> {
+) -> Result<(IdPOAuthAccessToken, SignatureCheck), MachineTokenVerificationError> {
     let jwt_options = JwtVerifyOptions {
         clock_skew_ms: options.clock_skew_ms,
         header_type: Some(&OAUTH_ACCESS_TOKEN_TYPES[..]),
         signature_cache: options.signature_cache,
         ..JwtVerifyOptions::default()
     };
-    verify_jwt(token, decoded, key, &jwt_options, clock).map_err(machine_error)?;
+    let check = verify_jwt(token, decoded, key, &jwt_options, clock).map_err(machine_error)?;
     claims::assert_oauth_audience_claim(get(&decoded.payload, "aud"), options.audience).map_err(machine_error)?;
-    IdPOAuthAccessToken::from_jwt_payload(&decoded.payload, options.clock_skew_ms, clock).map_err(machine_error)
+    let token = IdPOAuthAccessToken::from_jwt_payload(&decoded.payload, options.clock_skew_ms, clock).map_err(machine_error)?;
+    Ok((token, check))
 }
 
 #[cfg(test)]
@@ -226,7 +239,7 @@ mod tests {
 
     fn run(token: &str, key: &VerificationKey, options: &JwtVerifyOptions<'_>) -> Result<(), TokenVerificationError> {
         let decoded = decode(token).unwrap();
-        verify_jwt(token, &decoded, key, options, &NOW)
+        verify_jwt(token, &decoded, key, options, &NOW).map(|_| ())
     }
 
     fn err(reason: Reason, message: &str, action: Option<&str>) -> TokenVerificationError {
@@ -389,7 +402,7 @@ mod tests {
 
     fn m2m(token: &str, key: &VerificationKey, options: &MachineJwtOptions<'_>) -> Result<M2MToken, MachineTokenVerificationError> {
         let decoded = decode(token).unwrap();
-        verify_m2m_jwt_with_key(token, &decoded, key, options, &NOW)
+        verify_m2m_jwt_with_key(token, &decoded, key, options, &NOW).map(|(t, _)| t)
     }
 
     fn mtve(code: MachineErrorCode, message: &str) -> MachineTokenVerificationError {
@@ -497,7 +510,7 @@ mod tests {
 
     fn oauth(token: &str, options: &MachineJwtOptions<'_>) -> Result<IdPOAuthAccessToken, MachineTokenVerificationError> {
         let decoded = decode(token).unwrap();
-        verify_oauth_jwt_with_key(token, &decoded, &jwk_key(), options, &NOW)
+        verify_oauth_jwt_with_key(token, &decoded, &jwk_key(), options, &NOW).map(|(t, _)| t)
     }
 
     #[test]
@@ -571,8 +584,8 @@ mod tests {
                 let opts = MachineJwtOptions { audience: &aud, clock_skew_ms: skew, signature_cache: None };
                 for key in [pem_key(), jwk_key()] {
                     let _ = verify_jwt(&t, &decoded, &key, &JwtVerifyOptions::default(), &NOW);
-                    if let Ok(tok) = verify_m2m_jwt_with_key(&t, &decoded, &key, &opts, &NOW) { let _ = tok.to_json(); }
-                    if let Ok(tok) = verify_oauth_jwt_with_key(&t, &decoded, &key, &opts, &NOW) { let _ = tok.to_json(); }
+                    if let Ok((tok, _)) = verify_m2m_jwt_with_key(&t, &decoded, &key, &opts, &NOW) { let _ = tok.to_json(); }
+                    if let Ok((tok, _)) = verify_oauth_jwt_with_key(&t, &decoded, &key, &opts, &NOW) { let _ = tok.to_json(); }
                 }
             }
         }
@@ -588,7 +601,7 @@ mod tests {
             let header = with(h0(), json!({"cat": cat}));
             let t = token(&header, &payload);
             let decoded = decode(&t).unwrap();
-            if let Ok(tok) = verify_m2m_jwt_with_key(&t, &decoded, &pem_key(), &MachineJwtOptions::default(), &NOW) { let _ = tok.to_json(); }
+            if let Ok((tok, _)) = verify_m2m_jwt_with_key(&t, &decoded, &pem_key(), &MachineJwtOptions::default(), &NOW) { let _ = tok.to_json(); }
         }
     }
 

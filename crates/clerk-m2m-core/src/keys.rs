@@ -101,6 +101,17 @@ impl JwtAlgorithm {
         }
     }
 
+    /// The hash of a signing input under this algorithm. Computed once per
+    /// verification: it keys the signature cache and feeds the RSA check.
+    pub fn digest(self, signing_input: &[u8]) -> aws_lc_rs::digest::Digest {
+        let algorithm = match self {
+            JwtAlgorithm::RS256 => &aws_lc_rs::digest::SHA256,
+            JwtAlgorithm::RS384 => &aws_lc_rs::digest::SHA384,
+            JwtAlgorithm::RS512 => &aws_lc_rs::digest::SHA512,
+        };
+        aws_lc_rs::digest::digest(algorithm, signing_input)
+    }
+
     const fn index(self) -> usize {
         match self {
             JwtAlgorithm::RS256 => 0,
@@ -528,6 +539,21 @@ pub fn verify_signature(alg: JwtAlgorithm, signing_input: &[u8], signature: &[u8
     let verifier = (jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.verifier_factory)(&alg.jsonwebtoken(), &key.decoding)
         .map_err(|e| e.to_string())?;
     Ok(verifier.verify(signing_input, &signature.to_vec()).is_ok())
+}
+
+/// [`verify_signature`] with the signing input already hashed by
+/// [`JwtAlgorithm::digest`] (same answer; the input is hashed only once).
+pub fn verify_signature_digest(
+    alg: JwtAlgorithm,
+    signing_input: &[u8],
+    digest: &aws_lc_rs::digest::Digest,
+    signature: &[u8],
+    key: &RsaPublicKey,
+) -> Result<bool, String> {
+    match key.parsed.get(alg.index()) {
+        Some(Some(parsed)) => Ok(parsed.verify_digest_sig(digest, signature).is_ok()),
+        _ => verify_signature(alg, signing_input, signature, key),
+    }
 }
 
 #[cfg(test)]

@@ -131,6 +131,41 @@ fn object(fields: &[(&str, &JsValue)]) -> Value {
     Value::Object(map)
 }
 
+/// One field as JSON text, by the rules of [`JsValue::to_json`]; `undefined`
+/// (which JSON cannot hold) is written as `null`, so callers check for it first.
+pub struct JsJson<'a>(pub &'a JsValue);
+
+impl serde::Serialize for JsJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            JsValue::Undefined => serializer.serialize_unit(),
+            JsValue::Json(v) => v.serialize(serializer),
+            JsValue::Number(n) => number_to_json(*n).serialize(serializer),
+        }
+    }
+}
+
+/// A resource's `(key, field)` pairs, serialised straight to JSON text with the
+/// rules of [`object`] (undefined skipped, numbers as [`JsValue::to_json`]
+/// writes them) but without building a [`Value`] tree or cloning a field:
+/// this is the hot path of every verification's answer.
+pub struct Fields<'a, const N: usize>(pub [(&'static str, &'a JsValue); N]);
+
+impl<const N: usize> serde::Serialize for Fields<'_, N> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in &self.0 {
+            match value {
+                JsValue::Undefined => {}
+                JsValue::Json(v) => map.serialize_entry(key, v)?,
+                JsValue::Number(n) => map.serialize_entry(key, &number_to_json(*n))?,
+            }
+        }
+        map.end()
+    }
+}
+
 fn prop(value: &Value, key: &str) -> JsValue {
     JsValue::from_opt(jsfmt::get(value, key))
 }
@@ -299,7 +334,12 @@ impl M2MToken {
 
     /// camelCase object in the reference's field order (see module docs).
     pub fn to_json(&self) -> Value {
-        object(&[
+        object(&self.fields().0)
+    }
+
+    /// The fields of [`M2MToken::to_json`], for direct serialisation.
+    pub fn fields(&self) -> Fields<'_, 11> {
+        Fields([
             ("id", &self.id),
             ("subject", &self.subject),
             ("scopes", &self.scopes),
@@ -416,7 +456,12 @@ impl IdPOAuthAccessToken {
 
     /// camelCase object in the reference's field order (see module docs).
     pub fn to_json(&self) -> Value {
-        object(&[
+        object(&self.fields().0)
+    }
+
+    /// The fields of [`IdPOAuthAccessToken::to_json`], for direct serialisation.
+    pub fn fields(&self) -> Fields<'_, 13> {
+        Fields([
             ("id", &self.id),
             ("clientId", &self.client_id),
             ("type", &self.r#type),

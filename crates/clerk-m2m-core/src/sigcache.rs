@@ -1,8 +1,9 @@
 //! The verified-signature cache: a repeated token skips only the RSA operation.
 //!
-//! Entries are keyed by SHA-256 over (key identity, algorithm, signing input,
-//! signature), so a hit means "these exact bytes were verified by this exact
-//! key". Everything else — decoding, the `cat`/`typ`/`alg` rules, and the
+//! Entries are keyed by SHA-256 over (key identity, algorithm, hash of the
+//! signing input, signature), so a hit means "these exact bytes were verified
+//! by this exact key". (The signing input's hash is the one the RSA check
+//! needs anyway, so the token is hashed once.) Everything else — decoding, the `cat`/`typ`/`alg` rules, and the
 //! time claims against the clock and skew — runs again on every call, so a hit
 //! gives the same answer a fresh verification would, including expiry that
 //! happened since. Only valid signatures are stored (a flood of garbage cannot
@@ -11,7 +12,6 @@
 
 use crate::keys::JwtAlgorithm;
 use quick_cache::sync::Cache;
-use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
 /// Entries at most (each ~80 bytes with overhead: about 1 MiB in all).
@@ -44,15 +44,19 @@ impl SignatureCache {
         SignatureCache { entries: Cache::new(capacity.max(1)), ttl_ms }
     }
 
-    pub fn key(key_id: u64, alg: JwtAlgorithm, signing_input: &[u8], signature: &[u8]) -> SigKey {
-        let mut h = Sha256::new();
-        h.update(key_id.to_be_bytes());
+    /// `signed_digest` is [`JwtAlgorithm::digest`] of the signing input.
+    pub fn key(key_id: u64, alg: JwtAlgorithm, signed_digest: &[u8], signature: &[u8]) -> SigKey {
+        // aws-lc's SHA-256 (SHA-NI when the CPU has it), like the digest itself.
+        let mut h = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        h.update(&key_id.to_be_bytes());
         h.update(alg.as_str().as_bytes());
         // Lengths make the concatenation unambiguous.
-        h.update((signing_input.len() as u64).to_be_bytes());
-        h.update(signing_input);
+        h.update(&(signed_digest.len() as u64).to_be_bytes());
+        h.update(signed_digest);
         h.update(signature);
-        h.finalize().into()
+        let mut key = [0u8; 32];
+        key.copy_from_slice(h.finish().as_ref());
+        key
     }
 
     /// True if these bytes were verified by this key within the TTL.

@@ -17,11 +17,11 @@ use crate::detect::is_jwt_format;
 use crate::errors::{MachineErrorCode, MachineTokenVerificationError};
 use crate::jsfmt;
 use crate::jwks::{self, JwksScope};
-use crate::jwt::{self, MachineJwtOptions};
+use crate::jwt::{self, MachineJwtOptions, SignatureCheck};
 use crate::keys::VerificationKey;
 use crate::options::VerifyOptions;
 use crate::redact::echo_untrusted;
-use crate::resources::{IdPOAuthAccessToken, M2MToken};
+use crate::resources::{IdPOAuthAccessToken, JsJson, M2MToken};
 use crate::opaque::OpaqueAnswers;
 use crate::sigcache;
 use serde_json::{json, Value};
@@ -86,8 +86,67 @@ impl Outcome {
         }
     }
 
+    /// [`Outcome::to_json`] as text, written straight from the fields (no
+    /// [`Value`] tree, no clones): what crosses the napi boundary.
     pub fn to_json_string(&self) -> String {
-        self.to_json().to_string()
+        self.to_json_string_with(None)
+    }
+
+    /// What the binding sends to JS: [`Outcome::to_json_string_with`], except
+    /// that a verified M2M JWT (the hot path) is a positional array, which
+    /// `JSON.parse` reads in about half the time of the object (measured:
+    /// 1.0 µs against 1.9 µs):
+    /// `["m2m", id, subject, scopes, claims, revoked, revocationReason, expired,
+    /// expiration, createdAt, updatedAt, reuseUntil | null]` (numbers as in
+    /// [`Outcome::to_json`]). Used only when no field but `token` is undefined.
+    pub fn to_wire_string(&self, reuse_until: Option<f64>) -> String {
+        let Outcome::Verified { data: VerifiedData::M2MJwt(t), .. } = self else {
+            return self.to_json_string_with(reuse_until);
+        };
+        let [id, subject, scopes, claims, revoked, revocation_reason, expired, expiration, created_at, updated_at, token] = t.fields().0.map(|(_, v)| v);
+        let fields = [id, subject, scopes, claims, revoked, revocation_reason, expired, expiration, created_at, updated_at];
+        if fields.iter().any(|f| f.is_undefined()) || !token.is_undefined() {
+            return self.to_json_string_with(reuse_until);
+        }
+        let j = |v| JsJson(v);
+        let compact =
+            ("m2m", j(id), j(subject), j(scopes), j(claims), j(revoked), j(revocation_reason), j(expired), j(expiration), j(created_at), j(updated_at), reuse_until);
+        let mut out = Vec::with_capacity(384);
+        match serde_json::to_writer(&mut out, &compact) {
+            Ok(()) => String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            Err(_) => self.to_json_string_with(reuse_until),
+        }
+    }
+
+    /// [`Outcome::to_json_string`] with `reuseUntil` (ms) appended to a verified outcome.
+    pub fn to_json_string_with(&self, reuse_until: Option<f64>) -> String {
+        let wire = match self {
+            Outcome::Verified { token_type, data } => Wire::Verified {
+                token_type: token_type.as_str(),
+                kind: match data {
+                    VerifiedData::M2MJwt(_) => "m2m",
+                    VerifiedData::OAuthJwt(_) => "oauth",
+                    VerifiedData::Api(_) => "api",
+                },
+                data: match data {
+                    VerifiedData::M2MJwt(t) => WireData::M2M(t.fields()),
+                    VerifiedData::OAuthJwt(t) => WireData::OAuth(t.fields()),
+                    VerifiedData::Api(v) => WireData::Api(v),
+                },
+                reuse_until,
+            },
+            Outcome::Rejected { token_type, error } => Wire::Rejected {
+                token_type: token_type.as_str(),
+                error: WireError { code: error.code.as_str(), message: &error.message, status: error.status, action: error.action.as_deref() },
+            },
+            Outcome::Unroutable => Wire::Unroutable { throw: UNKNOWN_MACHINE_TOKEN_TYPE },
+        };
+        let mut out = Vec::with_capacity(512);
+        match serde_json::to_writer(&mut out, &wire) {
+            // serde_json writes UTF-8 only; the fallback is unreachable but never panics.
+            Ok(()) => String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            Err(_) => self.to_json().to_string(),
+        }
     }
 
     /// Until when (ms) the same token would get exactly this outcome again, for
@@ -112,8 +171,63 @@ impl Outcome {
     }
 }
 
+/// The wire form of an [`Outcome`] (same keys, same order as [`Outcome::to_json`]).
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Wire<'a> {
+    Verified {
+        #[serde(rename = "tokenType")]
+        token_type: &'a str,
+        kind: &'a str,
+        data: WireData<'a>,
+        #[serde(rename = "reuseUntil", skip_serializing_if = "Option::is_none")]
+        reuse_until: Option<f64>,
+    },
+    Rejected {
+        #[serde(rename = "tokenType")]
+        token_type: &'a str,
+        error: WireError<'a>,
+    },
+    Unroutable {
+        throw: &'a str,
+    },
+}
+
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum WireData<'a> {
+    M2M(crate::resources::Fields<'a, 11>),
+    OAuth(crate::resources::Fields<'a, 13>),
+    Api(&'a Value),
+}
+
+#[derive(serde::Serialize)]
+struct WireError<'a> {
+    code: &'a str,
+    message: &'a str,
+    status: Option<u16>,
+    action: Option<&'a str>,
+}
+
 /// Longest reuse of a verified JWT outcome: the JWKS TTL, so a retired key stops matching.
 pub const REUSE_MAX_MS: f64 = 300_000.0;
+
+/// A settled outcome from [`Verifier::verify_local_answer`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub outcome: Outcome,
+    /// A verified JWT whose signature the signature cache already held: this
+    /// exact token was verified before. Only repeats are worth remembering
+    /// whole (see [`Verifier::reuse_hint`]); a stream of distinct tokens then
+    /// costs no memory beyond the signature cache.
+    pub repeat: bool,
+}
+
+impl Answer {
+    fn new(outcome: Outcome) -> Self {
+        Answer { outcome, repeat: false }
+    }
+}
 
 /// Where a token goes after the local checks.
 enum Route<'t> {
@@ -175,6 +289,16 @@ impl Verifier {
             return None;
         }
         outcome.reusable_until(self.clock.now_ms(), self.options.effective_clock_skew_ms())
+    }
+
+    /// Until when (ms) the caller may answer this token again from memory:
+    /// [`Verifier::reusable_until`] for a repeat, `None` for a first sighting.
+    pub fn reuse_hint(&self, answer: &Answer) -> Option<f64> {
+        if answer.repeat {
+            self.reusable_until(&answer.outcome)
+        } else {
+            None
+        }
     }
 
     fn jwt_options(&self) -> MachineJwtOptions<'_> {
@@ -239,19 +363,20 @@ impl Verifier {
         Route::Opaque(token_type)
     }
 
-    fn finish_jwt(&self, token: &str, decoded: &DecodedJwt<'_>, key: &VerificationKey, oauth: bool) -> Outcome {
+    fn finish_jwt(&self, token: &str, decoded: &DecodedJwt<'_>, key: &VerificationKey, oauth: bool) -> Answer {
         let clock = self.clock.as_ref();
-        if oauth {
+        let (outcome, check) = if oauth {
             match jwt::verify_oauth_jwt_with_key(token, decoded, key, &self.jwt_options(), clock) {
-                Ok(t) => Outcome::Verified { token_type: TokenType::OAuthToken, data: VerifiedData::OAuthJwt(t) },
-                Err(error) => Outcome::Rejected { token_type: TokenType::OAuthToken, error },
+                Ok((t, check)) => (Outcome::Verified { token_type: TokenType::OAuthToken, data: VerifiedData::OAuthJwt(t) }, Some(check)),
+                Err(error) => (Outcome::Rejected { token_type: TokenType::OAuthToken, error }, None),
             }
         } else {
             match jwt::verify_m2m_jwt_with_key(token, decoded, key, &self.jwt_options(), clock) {
-                Ok(t) => Outcome::Verified { token_type: TokenType::M2MToken, data: VerifiedData::M2MJwt(t) },
-                Err(error) => Outcome::Rejected { token_type: TokenType::M2MToken, error },
+                Ok((t, check)) => (Outcome::Verified { token_type: TokenType::M2MToken, data: VerifiedData::M2MJwt(t) }, Some(check)),
+                Err(error) => (Outcome::Rejected { token_type: TokenType::M2MToken, error }, None),
             }
-        }
+        };
+        Answer { outcome, repeat: check == Some(SignatureCheck::Remembered) }
     }
 
     /// The key-independent part of a JWT route: the M2M category check comes before any key work.
@@ -269,18 +394,23 @@ impl Verifier {
 
     /// Answers without the network when it can; `None` means "needs the network: call [`Verifier::verify`]".
     pub fn verify_local(&self, token: &str, mode: Mode) -> Option<Outcome> {
+        self.verify_local_answer(token, mode).map(|a| a.outcome)
+    }
+
+    /// [`Verifier::verify_local`], also saying whether the token is a repeat.
+    pub fn verify_local_answer(&self, token: &str, mode: Mode) -> Option<Answer> {
         let (decoded, oauth) = match self.route(token, mode) {
-            Route::Done(o) => return Some(o),
+            Route::Done(o) => return Some(Answer::new(o)),
             Route::Opaque(_) => return None,
             Route::M2MJwt(d) => (d, false),
             Route::OAuthJwt(d) => (d, true),
         };
         if let Some(o) = Self::jwt_precheck(&decoded, oauth) {
-            return Some(o);
+            return Some(Answer::new(o));
         }
         match &self.key_source {
             KeySource::Pem(key) => Some(self.finish_jwt(token, &decoded, key, oauth)),
-            KeySource::None => Some(Self::no_key(oauth)),
+            KeySource::None => Some(Answer::new(Self::no_key(oauth))),
             KeySource::Jwks if self.options.skip_jwks_cache => None,
             KeySource::Jwks => {
                 let kid = jsfmt::get(&decoded.header, "kid");
@@ -303,13 +433,13 @@ impl Verifier {
         }
         let token_type = if oauth { TokenType::OAuthToken } else { TokenType::M2MToken };
         match &self.key_source {
-            KeySource::Pem(key) => self.finish_jwt(token, &decoded, key, oauth),
+            KeySource::Pem(key) => self.finish_jwt(token, &decoded, key, oauth).outcome,
             KeySource::None => Self::no_key(oauth),
             KeySource::Jwks => {
                 let kid = jsfmt::get(&decoded.header, "kid");
                 let fetched = jwks::global().get_key(&self.scope, &self.bapi, kid, self.options.skip_jwks_cache, self.clock.as_ref()).await;
                 match fetched {
-                    Ok(jwk) => self.finish_jwt(token, &decoded, &jwk.key, oauth),
+                    Ok(jwk) => self.finish_jwt(token, &decoded, &jwk.key, oauth).outcome,
                     Err(e) => Outcome::Rejected { token_type, error: jwt::machine_error(e) },
                 }
             }
@@ -533,6 +663,56 @@ mod tests {
         fn now_ms(&self) -> f64 {
             *self.0.lock().unwrap()
         }
+    }
+
+    #[test]
+    fn direct_wire_text_is_the_tree_form_serialised() {
+        use crate::resources::{IdPOAuthAccessToken, JsValue, M2MToken};
+        let v = pem_verifier();
+        let mut outcomes = vec![
+            v.verify_local(&m2m_token(json!({"custom": {"b": [1, 2.5, null], "1": "x"}, "aud": "s\u{2028}\"q"})), Mode::MachineAuth).unwrap(),
+            v.verify_local(&m2m_token(json!({"exp": NOW_S - 60.0})), Mode::MachineAuth).unwrap(),
+            v.verify_local("mt_x", Mode::M2MOnly).unwrap_or(Outcome::Unroutable),
+            v.verify_local("nope", Mode::MachineAuth).unwrap(),
+            Outcome::Rejected {
+                token_type: TokenType::ApiKey,
+                error: MachineTokenVerificationError { code: MachineErrorCode::TokenInvalid, message: "m".into(), status: Some(401), action: Some("a".into()) },
+            },
+            Outcome::Verified { token_type: TokenType::ApiKey, data: VerifiedData::Api(json!({"object": "api_key", "id": "ak_1", "n": 1e300})) },
+        ];
+        let mut odd = M2MToken::from_json(&json!({"id": "mt_1"}));
+        odd.expiration = JsValue::Number(f64::NAN);
+        odd.created_at = JsValue::Number(-0.0);
+        odd.updated_at = JsValue::Number(f64::NEG_INFINITY);
+        outcomes.push(Outcome::Verified { token_type: TokenType::M2MToken, data: VerifiedData::M2MJwt(odd) });
+        let oauth = IdPOAuthAccessToken::from_json(&json!({"id": "oat_1", "act": {"sub": "u", "iss": "i", "act": {"sub": "v"}}, "aud": ["a"]}));
+        outcomes.push(Outcome::Verified { token_type: TokenType::OAuthToken, data: VerifiedData::OAuthJwt(oauth) });
+        for o in &outcomes {
+            assert_eq!(o.to_json_string(), o.to_json().to_string(), "{o:?}");
+            let mut with = o.to_json();
+            if let (Outcome::Verified { .. }, Some(obj)) = (o, with.as_object_mut()) {
+                obj.insert("reuseUntil".into(), 1_700_000_123_456.0.into());
+            }
+            assert_eq!(o.to_json_string_with(Some(1_700_000_123_456.0)), with.to_string(), "{o:?}");
+        }
+    }
+
+    #[test]
+    fn compact_wire_form_holds_the_same_fields() {
+        let v = pem_verifier();
+        let o = v.verify_local(&m2m_token(json!({"custom": {"x": [1, null]}})), Mode::MachineAuth).unwrap();
+        let wire: Value = serde_json::from_str(&o.to_wire_string(Some(5.0))).unwrap();
+        let tree = o.to_json();
+        let names = ["id", "subject", "scopes", "claims", "revoked", "revocationReason", "expired", "expiration", "createdAt", "updatedAt"];
+        assert_eq!(wire[0], json!("m2m"));
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(wire[i + 1], tree["data"][name], "{name}");
+        }
+        assert_eq!(wire[11], json!(5.0));
+        assert_eq!(serde_json::from_str::<Value>(&o.to_wire_string(None)).unwrap()[11], Value::Null);
+        // Everything else keeps the object form.
+        let rejected = v.verify_local("nope.nope.nope", Mode::MachineAuth).unwrap();
+        assert_eq!(rejected.to_wire_string(None), rejected.to_json_string());
     }
 
     #[test]
