@@ -70,12 +70,19 @@ pub fn decode_with_limit(token: &str, max_bytes: usize) -> Result<DecodedJwt<'_>
         return Err(DecodeError::TooLarge { limit: max_bytes });
     }
     let (raw_header, raw_payload, raw_signature) = split3(token).ok_or(DecodeError::NotThreeParts)?;
-    let header_bytes = base64url::decode_loose(raw_header).ok_or(DecodeError::Undecodable)?;
-    let header = json::parse_segment(&header_bytes).ok_or(DecodeError::Undecodable)?;
-    let payload_bytes = base64url::decode_loose(raw_payload).ok_or(DecodeError::Undecodable)?;
-    let payload = json::parse_segment(&payload_bytes).ok_or(DecodeError::Undecodable)?;
+    let header = parse_json_segment(raw_header).ok_or(DecodeError::Undecodable)?;
+    let payload = parse_json_segment(raw_payload).ok_or(DecodeError::Undecodable)?;
     let signature = base64url::decode_loose(raw_signature).ok_or(DecodeError::Undecodable)?;
     Ok(DecodedJwt { header, payload, signature, raw_header, raw_payload, raw_signature })
+}
+
+/// Base64url, then `JSON.parse`; the bytes go through a stack buffer when they fit.
+fn parse_json_segment(raw: &str) -> Option<serde_json::Value> {
+    let mut buf = [0u8; 1024];
+    match base64url::decode_loose_into(raw, &mut buf) {
+        Ok(bytes) => json::parse_segment(bytes?),
+        Err(()) => json::parse_segment(&base64url::decode_loose(raw)?),
+    }
 }
 
 #[cfg(test)]

@@ -139,22 +139,23 @@ pub struct MachineJwtOptions<'a> {
 /// `verifyM2MJwt` once the key is resolved: category check, `verifyJwt`
 /// (default `typ` rule, lenient audience), then `M2MToken.fromJwtPayload`.
 /// Every failure but the category is `token-verification-failed`.
+/// Takes the decoded token: the payload's members move into the `M2MToken`.
 pub fn verify_m2m_jwt_with_key(
     token: &str,
-    decoded: &DecodedJwt<'_>,
+    decoded: DecodedJwt<'_>,
     key: &VerificationKey,
     options: &MachineJwtOptions<'_>,
     clock: &dyn Clock,
 ) -> Result<(M2MToken, SignatureCheck), MachineTokenVerificationError> {
-    check_m2m_category(decoded)?;
+    check_m2m_category(&decoded)?;
     let jwt_options = JwtVerifyOptions {
         audience: options.audience,
         clock_skew_ms: options.clock_skew_ms,
         signature_cache: options.signature_cache,
         ..JwtVerifyOptions::default()
     };
-    let check = verify_jwt(token, decoded, key, &jwt_options, clock).map_err(machine_error)?;
-    let token = M2MToken::from_jwt_payload(&decoded.payload, options.clock_skew_ms, clock).map_err(machine_error)?;
+    let check = verify_jwt(token, &decoded, key, &jwt_options, clock).map_err(machine_error)?;
+    let token = M2MToken::from_jwt_payload_owned(decoded.payload, options.clock_skew_ms, clock).map_err(machine_error)?;
     Ok((token, check))
 }
 
@@ -402,7 +403,7 @@ mod tests {
 
     fn m2m(token: &str, key: &VerificationKey, options: &MachineJwtOptions<'_>) -> Result<M2MToken, MachineTokenVerificationError> {
         let decoded = decode(token).unwrap();
-        verify_m2m_jwt_with_key(token, &decoded, key, options, &NOW).map(|(t, _)| t)
+        verify_m2m_jwt_with_key(token, decoded, key, options, &NOW).map(|(t, _)| t)
     }
 
     fn mtve(code: MachineErrorCode, message: &str) -> MachineTokenVerificationError {
@@ -584,7 +585,7 @@ mod tests {
                 let opts = MachineJwtOptions { audience: &aud, clock_skew_ms: skew, signature_cache: None };
                 for key in [pem_key(), jwk_key()] {
                     let _ = verify_jwt(&t, &decoded, &key, &JwtVerifyOptions::default(), &NOW);
-                    if let Ok((tok, _)) = verify_m2m_jwt_with_key(&t, &decoded, &key, &opts, &NOW) { let _ = tok.to_json(); }
+                    if let Ok((tok, _)) = verify_m2m_jwt_with_key(&t, decoded.clone(), &key, &opts, &NOW) { let _ = tok.to_json(); }
                     if let Ok((tok, _)) = verify_oauth_jwt_with_key(&t, &decoded, &key, &opts, &NOW) { let _ = tok.to_json(); }
                 }
             }
@@ -601,7 +602,7 @@ mod tests {
             let header = with(h0(), json!({"cat": cat}));
             let t = token(&header, &payload);
             let decoded = decode(&t).unwrap();
-            if let Ok((tok, _)) = verify_m2m_jwt_with_key(&t, &decoded, &pem_key(), &MachineJwtOptions::default(), &NOW) { let _ = tok.to_json(); }
+            if let Ok((tok, _)) = verify_m2m_jwt_with_key(&t, decoded, &pem_key(), &MachineJwtOptions::default(), &NOW) { let _ = tok.to_json(); }
         }
     }
 

@@ -217,23 +217,27 @@ const M2M_RESERVED_JWT_CLAIMS: [&str; 6] = ["iss", "sub", "exp", "nbf", "iat", "
 /// `extractCustomClaims`: every own key in `Object.keys` order except the
 /// reserved ones, or `null` when none is left. `__proto__` is dropped: in the
 /// reference `claims['__proto__'] = v` hits the prototype setter and creates
-/// no key.
-fn extract_custom_claims(payload: &Value) -> Value {
-    let Some(map) = payload.as_object() else { return Value::Null };
-    let mut claims = Map::new();
-    for key in jsfmt::object_keys(map) {
-        if M2M_RESERVED_JWT_CLAIMS.contains(&key.as_str()) || key == "__proto__" {
-            continue;
-        }
-        if let Some(v) = map.get(key) {
-            claims.insert(key.clone(), v.clone());
+/// no key. Takes the payload's members and keeps their map when it can (no
+/// copy of any claim).
+fn extract_custom_claims(mut members: Map<String, Value>) -> Value {
+    for reserved in M2M_RESERVED_JWT_CLAIMS.iter().chain(std::iter::once(&"__proto__")) {
+        members.shift_remove(*reserved);
+    }
+    if members.is_empty() {
+        return Value::Null;
+    }
+    if !members.keys().any(|k| jsfmt::is_array_index(k)) {
+        // Insertion order is already Object.keys order.
+        return Value::Object(members);
+    }
+    let order: Vec<String> = jsfmt::object_keys(&members).into_iter().cloned().collect();
+    let mut ordered = Map::with_capacity(members.len());
+    for key in order {
+        if let Some(value) = members.shift_remove(&key) {
+            ordered.insert(key, value);
         }
     }
-    if claims.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(claims)
-    }
+    Value::Object(ordered)
 }
 
 /// `M2MToken`. Times are Unix **milliseconds**.
@@ -293,17 +297,33 @@ impl M2MToken {
     /// `M2MToken.fromJwtPayload(payload, clockSkewInMs)`; `clock_skew_ms` is
     /// the option as given (`None` = undefined → 5000).
     pub fn from_jwt_payload(payload: &Value, clock_skew_ms: Option<f64>, clock: &dyn Clock) -> Result<M2MToken, TokenVerificationError> {
-        let scopes = match jsfmt::get(payload, "scopes") {
+        Self::from_jwt_payload_owned(payload.clone(), clock_skew_ms, clock)
+    }
+
+    /// [`M2MToken::from_jwt_payload`] taking the payload: its members move
+    /// into the token instead of being copied (the verification hot path).
+    pub fn from_jwt_payload_owned(payload: Value, clock_skew_ms: Option<f64>, clock: &dyn Clock) -> Result<M2MToken, TokenVerificationError> {
+        let scopes = match jsfmt::get(&payload, "scopes") {
             Some(Value::String(s)) => split_spaces(s),
-            None | Some(Value::Null) => or_default(jsfmt::get(payload, "aud"), JsValue::Json(Value::Array(Vec::new()))),
+            None | Some(Value::Null) => or_default(jsfmt::get(&payload, "aud"), JsValue::Json(Value::Array(Vec::new()))),
             other => return Err(not_a_space_separated_string("M2M", "scopes", other)),
         };
-        let times = payload_times(payload, clock_skew_ms, clock);
+        let times = payload_times(&payload, clock_skew_ms, clock);
+        // A payload that is not an object reads as one without members.
+        let mut members = match payload {
+            Value::Object(members) => members,
+            _ => Map::new(),
+        };
+        let id = match members.shift_remove("jti") {
+            None | Some(Value::Null) => JsValue::string(""),
+            Some(jti) => JsValue::from_json(jti),
+        };
+        let subject = members.shift_remove("sub").map_or(JsValue::Undefined, JsValue::from_json);
         Ok(M2MToken {
-            id: or_default(jsfmt::get(payload, "jti"), JsValue::string("")),
-            subject: prop(payload, "sub"),
+            id,
+            subject,
             scopes,
-            claims: JsValue::Json(extract_custom_claims(payload)),
+            claims: JsValue::Json(extract_custom_claims(members)),
             revoked: JsValue::bool(false),
             revocation_reason: JsValue::null(),
             expired: JsValue::bool(times.expired),

@@ -363,10 +363,10 @@ impl Verifier {
         Route::Opaque(token_type)
     }
 
-    fn finish_jwt(&self, token: &str, decoded: &DecodedJwt<'_>, key: &VerificationKey, oauth: bool) -> Answer {
+    fn finish_jwt(&self, token: &str, decoded: DecodedJwt<'_>, key: &VerificationKey, oauth: bool) -> Answer {
         let clock = self.clock.as_ref();
         let (outcome, check) = if oauth {
-            match jwt::verify_oauth_jwt_with_key(token, decoded, key, &self.jwt_options(), clock) {
+            match jwt::verify_oauth_jwt_with_key(token, &decoded, key, &self.jwt_options(), clock) {
                 Ok((t, check)) => (Outcome::Verified { token_type: TokenType::OAuthToken, data: VerifiedData::OAuthJwt(t) }, Some(check)),
                 Err(error) => (Outcome::Rejected { token_type: TokenType::OAuthToken, error }, None),
             }
@@ -409,13 +409,13 @@ impl Verifier {
             return Some(Answer::new(o));
         }
         match &self.key_source {
-            KeySource::Pem(key) => Some(self.finish_jwt(token, &decoded, key, oauth)),
+            KeySource::Pem(key) => Some(self.finish_jwt(token, decoded, key, oauth)),
             KeySource::None => Some(Answer::new(Self::no_key(oauth))),
             KeySource::Jwks if self.options.skip_jwks_cache => None,
             KeySource::Jwks => {
                 let kid = jsfmt::get(&decoded.header, "kid");
                 let jwk = jwks::global().try_get_cached(&self.scope, kid, self.clock.now_ms())?;
-                Some(self.finish_jwt(token, &decoded, &jwk.key, oauth))
+                Some(self.finish_jwt(token, decoded, &jwk.key, oauth))
             }
         }
     }
@@ -433,13 +433,13 @@ impl Verifier {
         }
         let token_type = if oauth { TokenType::OAuthToken } else { TokenType::M2MToken };
         match &self.key_source {
-            KeySource::Pem(key) => self.finish_jwt(token, &decoded, key, oauth).outcome,
+            KeySource::Pem(key) => self.finish_jwt(token, decoded, key, oauth).outcome,
             KeySource::None => Self::no_key(oauth),
             KeySource::Jwks => {
                 let kid = jsfmt::get(&decoded.header, "kid");
                 let fetched = jwks::global().get_key(&self.scope, &self.bapi, kid, self.options.skip_jwks_cache, self.clock.as_ref()).await;
                 match fetched {
-                    Ok(jwk) => self.finish_jwt(token, &decoded, &jwk.key, oauth).outcome,
+                    Ok(jwk) => self.finish_jwt(token, decoded, &jwk.key, oauth).outcome,
                     Err(e) => Outcome::Rejected { token_type, error: jwt::machine_error(e) },
                 }
             }
