@@ -49,12 +49,13 @@ fn hot_path(c: &mut Criterion) {
     let cached = verifier(key.public_key_pem(), true);
     c.bench_function("verify_local, signature cached (all but RSA)", |b| b.iter(|| cached.verify_local(black_box(&token), Mode::MachineAuth)));
     let outcome = cached.verify_local(&token, Mode::MachineAuth).expect("local");
-    c.bench_function("outcome to JSON string", |b| b.iter(|| black_box(&outcome).to_json_string()));
+    c.bench_function("outcome wire text", |b| b.iter(|| black_box(&outcome).to_wire_string(Some(1.0))));
 
-    // The sigcache's own cost on a first sighting: its key (SHA-256) and insert.
-    let key_input = token.as_bytes();
-    c.bench_function("signature cache key (SHA-256 of the token)", |b| {
-        b.iter(|| clerk_m2m_core::sigcache::SignatureCache::key(7, clerk_m2m_core::keys::JwtAlgorithm::RS256, black_box(key_input), &[0u8; 256]))
+    // The signature cache's own cost on a first sighting is its key (SHA-256) and an insert.
+    // (A verify_local bench over a cycled pool would measure cache hits, not first sightings.)
+    let digest = clerk_m2m_core::keys::JwtAlgorithm::RS256.digest(token.as_bytes());
+    c.bench_function("signature cache key (SHA-256 over key id, digest, signature)", |b| {
+        b.iter(|| clerk_m2m_core::sigcache::SignatureCache::key(7, clerk_m2m_core::keys::JwtAlgorithm::RS256, black_box(digest.as_ref()), &[0u8; 256]))
     });
 
     // Every call does the RSA operation (distinct tokens, cache off).
@@ -67,19 +68,6 @@ fn hot_path(c: &mut Criterion) {
                 &pool[i]
             },
             |t| uncached.verify_local(t, Mode::MachineAuth),
-            BatchSize::SmallInput,
-        )
-    });
-    // Distinct tokens with the signature cache on (the default): RSA + the cache's bookkeeping.
-    let fresh_pool = tokens(&key, 4_096);
-    let mut j = 0;
-    c.bench_function("verify_local, RSA every call, signature cache on", |b| {
-        b.iter_batched(
-            || {
-                j = (j + 1) % fresh_pool.len();
-                &fresh_pool[j]
-            },
-            |t| cached.verify_local(t, Mode::MachineAuth),
             BatchSize::SmallInput,
         )
     });

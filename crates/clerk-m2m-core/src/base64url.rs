@@ -25,15 +25,28 @@ pub fn decode_loose(input: &str) -> Option<Vec<u8>> {
     base64_simd::URL_SAFE_NO_PAD.decode_to_vec(trimmed).ok()
 }
 
+/// What [`decode_loose_into`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decoded<'b> {
+    /// The bytes, in the caller's buffer.
+    Bytes(&'b [u8]),
+    /// Where [`decode_loose`] fails.
+    Invalid,
+    /// The result might not fit the buffer: use [`decode_loose`].
+    TooLarge,
+}
+
 /// [`decode_loose`] into `buf` when the result fits (no allocation: JWT
-/// headers and payloads are decoded, parsed and dropped on every call);
-/// `Err(())` when it does not fit, `Ok(None)` where [`decode_loose`] fails.
-pub fn decode_loose_into<'b>(input: &str, buf: &'b mut [u8]) -> Result<Option<&'b [u8]>, ()> {
+/// headers and payloads are decoded, parsed and dropped on every call).
+pub fn decode_loose_into<'b>(input: &str, buf: &'b mut [u8]) -> Decoded<'b> {
     let trimmed = input.trim_end_matches('=');
     if trimmed.len() / 4 * 3 + 3 > buf.len() {
-        return Err(());
+        return Decoded::TooLarge;
     }
-    Ok(base64_simd::URL_SAFE_NO_PAD.decode(trimmed.as_bytes(), base64_simd::Out::from_slice(buf)).ok().map(|decoded| &*decoded))
+    match base64_simd::URL_SAFE_NO_PAD.decode(trimmed.as_bytes(), base64_simd::Out::from_slice(buf)) {
+        Ok(bytes) => Decoded::Bytes(bytes),
+        Err(_) => Decoded::Invalid,
+    }
 }
 
 /// True iff `input` would decode (same rules as [`decode_loose`]) without allocating the output.
@@ -120,8 +133,9 @@ mod tests {
         fn decoding_into_a_buffer_agrees_with_decode_loose(s in "[A-Za-z0-9_=+/-]{0,60}", size in 0usize..64) {
             let mut buf = vec![0u8; size];
             match decode_loose_into(&s, &mut buf) {
-                Ok(decoded) => prop_assert_eq!(decoded.map(<[u8]>::to_vec), decode_loose(&s)),
-                Err(()) => prop_assert!(s.trim_end_matches('=').len() / 4 * 3 + 3 > size),
+                Decoded::Bytes(bytes) => prop_assert_eq!(Some(bytes.to_vec()), decode_loose(&s)),
+                Decoded::Invalid => prop_assert_eq!(None, decode_loose(&s)),
+                Decoded::TooLarge => prop_assert!(s.trim_end_matches('=').len() / 4 * 3 + 3 > size),
             }
         }
 

@@ -80,8 +80,9 @@ pub fn decode_with_limit(token: &str, max_bytes: usize) -> Result<DecodedJwt<'_>
 fn parse_json_segment(raw: &str) -> Option<serde_json::Value> {
     let mut buf = [0u8; 1024];
     match base64url::decode_loose_into(raw, &mut buf) {
-        Ok(bytes) => json::parse_segment(bytes?),
-        Err(()) => json::parse_segment(&base64url::decode_loose(raw)?),
+        base64url::Decoded::Bytes(bytes) => json::parse_segment(bytes),
+        base64url::Decoded::Invalid => None,
+        base64url::Decoded::TooLarge => json::parse_segment(&base64url::decode_loose(raw)?),
     }
 }
 

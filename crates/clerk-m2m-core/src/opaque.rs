@@ -24,10 +24,13 @@ pub const RESULT_CACHE_CAPACITY: usize = 10_000;
 
 type Key = [u8; 32];
 
+/// Cached opaque answers (outcome, stored at ms) and the TTL in ms.
+type ResultCache = (Cache<Key, (Outcome, f64)>, f64);
+
 #[derive(Default)]
 pub struct OpaqueAnswers {
     flights: Mutex<HashMap<Key, Arc<OnceCell<Outcome>>>>,
-    results: Option<(Cache<Key, (Outcome, f64)>, f64)>,
+    results: Option<ResultCache>,
 }
 
 impl std::fmt::Debug for OpaqueAnswers {

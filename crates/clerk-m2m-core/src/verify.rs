@@ -46,6 +46,9 @@ pub enum VerifiedData {
 }
 
 /// The settled result of one verification.
+// Not boxed: a verification builds one `Outcome` and moves it a few times;
+// a box would be one more allocation on the hot path.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Verified { token_type: TokenType, data: VerifiedData },
@@ -172,6 +175,8 @@ impl Outcome {
 }
 
 /// The wire form of an [`Outcome`] (same keys, same order as [`Outcome::to_json`]).
+// A transient value on the stack, serialised once: boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(serde::Serialize)]
 #[serde(untagged)]
 enum Wire<'a> {
@@ -230,6 +235,7 @@ impl Answer {
 }
 
 /// Where a token goes after the local checks.
+#[allow(clippy::large_enum_variant)] // short-lived, on the stack: see `Outcome`
 enum Route<'t> {
     Done(Outcome),
     M2MJwt(DecodedJwt<'t>),
