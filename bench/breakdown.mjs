@@ -11,7 +11,7 @@ import { verify as cryptoVerify } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { collectGarbage } from './lib/runner.mjs'
+import { collectGarbage, settleAfterGarbage } from './lib/runner.mjs'
 import { quantile, textTable } from './lib/stats.mjs'
 import { generateBenchKey, publicKeyFromPem, signPool, splitForFloor } from './lib/tokens.mjs'
 
@@ -65,6 +65,7 @@ for (let rep = 0; rep < REPS + 1; rep++) {
     const s = (k + rep) % stages.length
     const fn = stages[s][1]
     collectGarbage()
+    await settleAfterGarbage()
     const isAsync = fn.constructor.name === 'AsyncFunction'
     const t0 = performance.now()
     if (isAsync) for (let i = 0; i < OPS; i++) await fn(i)

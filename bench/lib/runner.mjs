@@ -19,6 +19,25 @@ setFlagsFromString('--expose_gc')
 /** A full collection between implementations keeps one's garbage out of the next one's timing. */
 export const collectGarbage = runInNewContext('gc')
 
+/**
+ * After a forced collection V8 keeps sweeping on its background threads for a
+ * few milliseconds; without a pause that work lands in the next round and
+ * takes the second core from whoever runs then (measured: one-at-a-time rows
+ * at ~145% process CPU, multi-threaded rows starved). Waits, at most `maxMs`,
+ * until the process has been nearly idle for one short interval.
+ */
+export async function settleAfterGarbage(maxMs = 60) {
+  const start = performance.now()
+  while (performance.now() - start < maxMs) {
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    await new Promise((resolve) => setTimeout(resolve, 2))
+    const cpu = process.cpuUsage(cpu0)
+    const busy = (cpu.user + cpu.system) / 1000 / (performance.now() - t0)
+    if (busy < 0.15) return
+  }
+}
+
 class RejectedResult extends Error {}
 
 function check(impl, result, where) {
@@ -180,6 +199,7 @@ export async function runWorkload(w, baseCfg) {
       const s = impls[(k + r) % impls.length]
       const start = w.opsPerRound !== undefined ? r * w.opsPerRound : s.cursor
       collectGarbage()
+      await settleAfterGarbage()
       const lat = sampleLatency ? [] : null
       const { ms, cpuMs } = await timed(w, s.impl, s.inputs, start, s.ops, lat)
       s.cursor = start + s.ops
