@@ -143,14 +143,9 @@ class Verifier {
       if (Date.now() < hit.until) return Promise.resolve(resultOf(JSON.parse(hit.outcomeJson)))
       this.forget(map, token, hit)
     }
-    let outcomeJson
     try {
-      outcomeJson = this.native.verifyLocal(token, m2mOnly)
-    } catch (e) {
-      return Promise.reject(e)
-    }
-    if (outcomeJson === null) return this.native.verifyRemote(token, m2mOnly).then(toResult)
-    try {
+      const outcomeJson = this.native.verifyLocal(token, m2mOnly)
+      if (outcomeJson === null) return this.native.verifyRemote(token, m2mOnly).then(toResult)
       const o = JSON.parse(outcomeJson)
       const until = Array.isArray(o) ? o[11] : o.reuseUntil
       if (until != null) this.remember(map, token, outcomeJson, until)
