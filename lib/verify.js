@@ -108,11 +108,15 @@ class Verifier {
     const now = Date.now()
     for (const map of this.results) {
       for (const [token, entry] of map) {
-        if (this.entries < RESULT_CACHE_MAX_ENTRIES && this.bytes + size <= RESULT_CACHE_MAX_BYTES) return true
+        if (this.hasRoom(size)) return true
         if (entry.until > now) break
         this.forget(map, token, entry)
       }
     }
+    return this.hasRoom(size)
+  }
+
+  hasRoom(size) {
     return this.entries < RESULT_CACHE_MAX_ENTRIES && this.bytes + size <= RESULT_CACHE_MAX_BYTES
   }
 
@@ -283,14 +287,11 @@ function verifyM2MToken(token, options) {
 }
 
 // verifyMany: the caller's thread takes an equal share of a batch (measured
-// best on 2 cores: the other share pays a thread hop, this one builds every
-// result), at most BATCH_OWN_MAX tokens (~4 ms of RSA work) so the event loop
-// is never held long.
-const BATCH_OWN_SHARE = 1.0
+// best on 2 cores against 0.8–1.2 shares: the other share pays a thread hop,
+// this one builds every result), at most BATCH_OWN_MAX tokens (~4 ms of RSA
+// work) so the event loop is never held long.
 const BATCH_OWN_MAX = 128
 const asValue = (e) => e
-let workersCache
-const batchWorkers = (native) => (workersCache ??= native.batchWorkers)
 
 /**
  * A verifier bound to one option set: keys parsed, JWKS scope and HTTP pool
@@ -322,8 +323,8 @@ function createM2MVerifier(options = {}) {
       // The calling thread is a core too: it verifies a share of the batch
       // itself (capped, so the event loop is never held for long) while the
       // rest runs on the other cores.
-      const workers = batchWorkers(native)
-      const own = workers > 1 ? Math.min(BATCH_OWN_MAX, Math.floor((tokens.length * BATCH_OWN_SHARE) / workers)) : 0
+      const workers = native.batchWorkers
+      const own = workers > 1 ? Math.min(BATCH_OWN_MAX, Math.floor(tokens.length / workers)) : 0
       const rest = own > 0 ? tokens.slice(own) : tokens
       const theirs = rest.length > 0 ? native.verifyMany(rest, m2mOnly, own > 0 ? workers - 1 : workers) : Promise.resolve([])
       const mine = []

@@ -156,10 +156,8 @@ impl<const N: usize> serde::Serialize for Fields<'_, N> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
         for (key, value) in &self.0 {
-            match value {
-                JsValue::Undefined => {}
-                JsValue::Json(v) => map.serialize_entry(key, v)?,
-                JsValue::Number(n) => map.serialize_entry(key, &number_to_json(*n))?,
+            if !value.is_undefined() {
+                map.serialize_entry(key, &JsJson(value))?;
             }
         }
         map.end()
