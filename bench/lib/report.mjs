@@ -28,7 +28,45 @@ function rows(wl, { md = false } = {}) {
 const HEADER = ['implementation', 'ops/s (median)', 'p25 – p75', 'min – max', 'p50', 'p99', 'CPU', 'CPU/op', 'vs @clerk/backend']
 const ALIGN = ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']
 
+/** Rows of an end-to-end workload: the load generator's rate and latency, the service's loop and CPU per request. */
+function e2eRows(wl, { md = false } = {}) {
+  const ref = wl.results.find((r) => r.family === 'reference')
+  const ceiling = wl.results.find((r) => r.family === 'ceiling')
+  const us = (x) => (Number.isFinite(x) ? fmtLatency(x / 1000) : 'n/a')
+  return wl.results.map((r) => {
+    const name = md && r.family === 'native' && r.name === 'clerk-m2m-native' ? `**${r.name}**` : r.name
+    const dLoop = ceiling && r !== ceiling ? r.loopUsPerReq.median - ceiling.loopUsPerReq.median : NaN
+    return [
+      r.note ? `${name} (${r.note})` : name,
+      fmtRate(r.rate.median),
+      `${fmtRate(r.rate.p25)} – ${fmtRate(r.rate.p75)}`,
+      `${fmtRate(r.rate.min)} – ${fmtRate(r.rate.max)}`,
+      fmtLatency(r.latency.p50),
+      fmtLatency(r.latency.p99),
+      us(r.loopUsPerReq.median),
+      Number.isFinite(dLoop) ? `${dLoop >= 0 ? '+' : '−'}${us(Math.abs(dLoop))}` : '',
+      Number.isFinite(r.loopUtilization) ? `${Math.round(r.loopUtilization * 100)}%` : 'n/a',
+      us(r.cpuUsPerReq.median),
+      ref && r !== ref ? fmtRatio(r.rate.median / ref.rate.median) : '',
+      ceiling && r !== ceiling ? fmtRatio(r.rate.median / ceiling.rate.median) : '',
+    ]
+  })
+}
+
+const E2E_HEADER = ['service', 'req/s (median)', 'p25 – p75', 'min – max', 'p50', 'p99', 'loop/req', 'vs ceiling loop', 'loop busy', 'CPU/req', 'vs @clerk/backend', 'vs ceiling']
+const E2E_ALIGN = ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']
+
+function table(wl, md) {
+  const fmt = md ? mdTable : textTable
+  return wl.kind === 'e2e' ? fmt(E2E_HEADER, e2eRows(wl, { md }), E2E_ALIGN) : fmt(HEADER, rows(wl, { md }), ALIGN)
+}
+
 function roundsNote(wl) {
+  if (wl.kind === 'e2e') {
+    const sizes = wl.results.map((r) => r.opsPerRound).filter((n) => n !== undefined)
+    const per = sizes.length ? `${Math.min(...sizes).toLocaleString('en-US')}–${Math.max(...sizes).toLocaleString('en-US')} requests (${wl.sizing})` : wl.sizing
+    return `${wl.rounds} interleaved rounds of ${per} per row, ${wl.connections} connections; "loop/req" is the service's event-loop active time ÷ requests answered, "CPU/req" its process CPU (all threads) ÷ requests`
+  }
   const sizes = [...new Set(wl.results.map((r) => r.opsPerRound))]
   const ops = sizes.length === 1 ? `${sizes[0]} ops` : `${Math.min(...sizes)}–${Math.max(...sizes)} ops (sized to ~equal time)`
   const lat = wl.throughputRounds === wl.rounds ? 'latency timed in every round' : `${wl.rounds - wl.throughputRounds} latency-sampled rounds`
@@ -36,7 +74,7 @@ function roundsNote(wl) {
 }
 
 export function printWorkload(wl) {
-  process.stdout.write(`\n== ${wl.title} ==\n${roundsNote(wl)}\n${textTable(HEADER, rows(wl), ALIGN)}\n`)
+  process.stdout.write(`\n== ${wl.title} ==\n${roundsNote(wl)}\n${table(wl, false)}\n`)
 }
 
 function targetRows(targets, md) {
@@ -44,13 +82,15 @@ function targetRows(targets, md) {
     if (!s) return 'n/a'
     if (s.unit === 'bytes') return `${fmtBytes(s.value)}`
     if (s.unit === 'ms') return fmtLatency(s.value)
+    if (s.unit === 'µs') return fmtLatency(s.value / 1000)
     return `${fmtRate(s.value)}/s`
   }
+  const diff = (t) => (Number.isFinite(t.ratio) ? `${t.ratio >= 0 ? '+' : '−'}${fmtLatency(Math.abs(t.ratio) / 1000)}` : 'n/a')
   return targets.map((t) => [
-    t.title,
+    t.issue ? `${t.title} (#${t.issue})` : t.title,
     t.goal,
-    `${fmtSide(t.numerator)} / ${fmtSide(t.denominator)}`,
-    fmtRatio(t.ratio),
+    t.kind === 'difference' ? `${fmtSide(t.numerator)} − ${fmtSide(t.denominator)}` : `${fmtSide(t.numerator)} / ${fmtSide(t.denominator)}`,
+    t.kind === 'difference' ? diff(t) : fmtRatio(t.ratio),
     !t.measured ? 'not measured' : md ? (t.pass ? '**PASS**' : '**FAIL**') : t.pass ? 'PASS' : 'FAIL',
   ])
 }
@@ -63,7 +103,7 @@ function summaryLine(targets) {
 
 export function printTargets(targets) {
   process.stdout.write(
-    `\n== Targets (issue 6) ==\n${textTable(['target', 'goal', 'measured', 'ratio', 'result'], targetRows(targets, false), ['l', 'l', 'r', 'r', 'l'])}\n` +
+    `\n== Targets (issues 6 and 16) ==\n${textTable(['target', 'goal', 'measured', 'ratio / difference', 'result'], targetRows(targets, false), ['l', 'l', 'r', 'r', 'l'])}\n` +
       `${summaryLine(targets)}\n`,
   )
 }
@@ -139,7 +179,7 @@ function generatedSection(run) {
   out.push('')
   out.push('### Targets')
   out.push('')
-  out.push(mdTable(['target', 'goal', 'measured', 'ratio', 'result'], targetRows(run.targets, true), ['l', 'l', 'r', 'r', 'l']))
+  out.push(mdTable(['target', 'goal', 'measured', 'ratio / difference', 'result'], targetRows(run.targets, true), ['l', 'l', 'r', 'r', 'l']))
   out.push('')
   out.push(`${summaryLine(run.targets)}.`)
   out.push('')
@@ -150,7 +190,7 @@ function generatedSection(run) {
     out.push('')
     out.push(`${roundsNote(wl)}.`)
     out.push('')
-    out.push(mdTable(HEADER, rows(wl, { md: true }), ALIGN))
+    out.push(table(wl, true))
   }
   if (run.rss) {
     out.push('')
