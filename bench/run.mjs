@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: clerk-m2m-native against @clerk/backend@3.25.0, jose, fast-jwt,
 // jsonwebtoken and the node:crypto floor, on the same tokens, in one process,
-// with interleaved rounds. See docs/BENCHMARKS.md for the method and the latest
+// with interleaved rounds; then an HTTP service per row under autocannon
+// (bench/lib/e2e/, workloads e2e-distinct and e2e-same). See docs/BENCHMARKS.md for the method and the latest
 // results (this script rewrites the part between the bench markers).
 //
 //   node bench/run.mjs            full run (~2–4 min on 2 cores), writes docs/BENCHMARKS.md + docs/benchmarks.svg
