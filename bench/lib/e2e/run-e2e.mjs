@@ -156,6 +156,7 @@ export async function runE2E(ctx) {
     }
 
     const results = []
+    const on = `HTTP service (${[...new Set(ctx.rows.map((r) => r.framework))].join(', ')}), ${cfg.connections} connections`
     if (ctx.wanted('e2e-distinct')) {
       const sizes = {}
       for (const s of services) if (!s.row.cycle) sizes[s.row.pool] = Math.max(sizes[s.row.pool] ?? 0, s.row.amount * cfg.rounds)
@@ -172,12 +173,12 @@ export async function runE2E(ctx) {
       }
       const plan = planSlices(services.map((s) => s.row), cfg.rounds, sizes)
       const samples = await rounds(services, cfg, log, 'e2e-distinct', (s, r) => measure(s, loadgen, { amount: s.row.amount, ...plan[s.row.name][r], cycle: Boolean(s.row.cycle), connections: cfg.connections }, s.row.amount))
-      results.push(workloadResult('e2e-distinct', `End to end: HTTP service (node:http), ${cfg.connections} connections, distinct tokens`, services, samples, cfg, 'requests sized to ~equal time'))
+      results.push(workloadResult('e2e-distinct', `End to end: ${on}, distinct tokens`, services, samples, cfg, 'requests sized to ~equal time'))
     }
     if (ctx.wanted('e2e-same')) {
       for (const s of services) await measure(s, loadgen, { duration: Math.min(0.5, cfg.roundSec), token: ctx.sameToken, connections: cfg.connections })
       const samples = await rounds(services, cfg, log, 'e2e-same', (s) => measure(s, loadgen, { duration: cfg.roundSec, token: ctx.sameToken, connections: cfg.connections }))
-      results.push(workloadResult('e2e-same', `End to end: HTTP service (node:http), ${cfg.connections} connections, one token repeated`, services, samples, cfg, `${cfg.roundSec} s each`))
+      results.push(workloadResult('e2e-same', `End to end: ${on}, one token repeated`, services, samples, cfg, `${cfg.roundSec} s each`))
     }
     return results
   } finally {
