@@ -157,6 +157,24 @@ describe('detection parity with @clerk/backend@3.25.0', () => {
     })
   }
 
+  it('agrees on strings around the native copy buffer (the 16 KiB ceiling + 8 bytes)', () => {
+    // The binding copies a token's UTF-8 once into a fixed buffer; whatever ends past it
+    // (a bad last character, a multi-byte character cut in two) must still count.
+    const tails = ['', '!', '.', '\u00e9', '\u{1F600}', '\ud800', '=']
+    let compared = 0
+    for (let n = 16_370; n <= 16_400; n++) {
+      for (const tail of tails) {
+        for (const t of [`a.b.${'c'.repeat(n - 4)}${tail}`, `mt_${'\u00e9'.repeat((n - 3) >> 1)}${tail}`, `${'\u00e9'.repeat(n >> 1)}.b.c${tail}`]) {
+          for (const name of DETECTORS) {
+            expect(run((ours as any)[name], t), `${name}(${t.length} chars, …${JSON.stringify(t.slice(-3))})`).toEqual(run((ref as any)[name], t))
+            compared++
+          }
+        }
+      }
+    }
+    expect(compared).toBe(31 * 7 * 3 * DETECTORS.length)
+  })
+
   it('isMachineTokenType agrees', () => {
     for (const t of ['api_key', 'm2m_token', 'oauth_token', 'session_token', 'any', '', 'M2M_TOKEN', ' api_key', 'api_key ']) {
       expect(ours.isMachineTokenType(t), t).toBe(ref.isMachineTokenType(t))

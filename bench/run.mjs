@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: clerk-m2m-native against @clerk/backend@3.25.0, jose, fast-jwt,
 // jsonwebtoken and the node:crypto floor, on the same tokens, in one process,
-// with interleaved rounds. See docs/BENCHMARKS.md for the method and the latest
+// with interleaved rounds; then an HTTP service per row under autocannon
+// (bench/lib/e2e/, workloads e2e-distinct and e2e-same). See docs/BENCHMARKS.md for the method and the latest
 // results (this script rewrites the part between the bench markers).
 //
 //   node bench/run.mjs            full run (~2–4 min on 2 cores), writes docs/BENCHMARKS.md + docs/benchmarks.svg
@@ -20,6 +21,7 @@ import { opensslSpeed } from './lib/openssl.mjs'
 import { loadReference } from './lib/oracle.mjs'
 import { writeReports, printWorkload, printTargets, printRss } from './lib/report.mjs'
 import { runWorkload } from './lib/runner.mjs'
+import { e2eRows, runE2E } from './lib/e2e/run-e2e.mjs'
 import { evaluateTargets } from './lib/targets.mjs'
 import { generateBenchKey, m2mClaims, signClaims, signPool, tamperPayload, tamperSignature } from './lib/tokens.mjs'
 
@@ -40,6 +42,10 @@ const CFG = QUICK
   ? { rounds: 5, latencyEvery: 5, distinctOps: 150, batchSize: 64, batchOps: 128, targetMs: 20, warmMs: 60, opaqueRounds: 5, opaqueC1Ops: 40, opaqueC64Ops: 256, opaqueTokens: 128, rssCount: 10_000, opensslSeconds: 1 }
   : { rounds: 16, latencyEvery: 4, distinctOps: 250, batchSize: 64, batchOps: 256, targetMs: 30, warmMs: 120, opaqueRounds: 8, opaqueC1Ops: 100, opaqueC64Ops: 512, opaqueTokens: 256, rssCount: 100_000, opensslSeconds: 3 }
 const WARM_TOKENS = 450
+/** The end-to-end workload (bench/lib/e2e/): rounds of ~roundSec of load per row, autocannon with `connections`. */
+const E2E = QUICK
+  ? { rounds: 3, roundSec: 0.4, connections: 32, warmTokens: 1500, maxAmount: 12_000, pauseMs: 150 }
+  : { rounds: 5, roundSec: 0.75, connections: 32, warmTokens: 3000, maxAmount: 20_000, pauseMs: 250 }
 
 const t0 = Date.now()
 const log = (msg) => process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`)
@@ -338,7 +344,35 @@ async function main() {
     await emu.stop()
   }
 
-  // 4. Memory: each implementation alone in a child process, both at once.
+  // 4. End to end: an HTTP service per row in its own process, autocannon in another.
+  if (wanted('e2e-distinct') || wanted('e2e-same')) {
+    let next = Object.values(sizes).reduce((x, y) => x + y, 0)
+    const signTokens = async (count) => {
+      const tokens = await signPool({ key, start: next, count, nowSec, salt })
+      next += count
+      return tokens
+    }
+    const tE2E = Date.now()
+    const e2e = await runE2E({
+      root: ROOT,
+      key,
+      honesty,
+      sameToken,
+      signTokens,
+      cfg: E2E,
+      rows: e2eRows({ hasVerifier }),
+      wanted,
+      log,
+    })
+    for (const r of e2e) {
+      results.push(r)
+      printWorkload(r)
+    }
+    sizes.e2e = next - Object.values(sizes).reduce((x, y) => x + y, 0)
+    log(`e2e done in ${((Date.now() - tE2E) / 1000).toFixed(1)} s`)
+  }
+
+  // 5. Memory: each implementation alone in a child process, both at once.
   if (!flag('--skip-rss') && !ONLY) {
     const dir = mkdtempSync(join(os.tmpdir(), 'clerk-m2m-bench-'))
     try {
@@ -386,7 +420,7 @@ async function main() {
     versions,
     addonBuilt,
     hasVerifier,
-    config: CFG,
+    config: { ...CFG, e2e: E2E },
     tokens: { distinct: Object.values(sizes).reduce((x, y) => x + y, 0), sizes },
     openssl,
     workloads: results,

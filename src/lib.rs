@@ -6,6 +6,7 @@
 #![deny(clippy::all)]
 
 mod m2m_client;
+mod str_arg;
 
 use clerk_m2m_core::detect;
 use clerk_m2m_core::options::{RawOptions, VerifyOptions};
@@ -16,47 +17,49 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use napi::bindgen_prelude::*;
 use std::sync::{Arc, LazyLock};
 use napi_derive::napi;
+use str_arg::StrArg;
 
 /// True iff `token` has the JWT shape `xxx.yyy.zzz` in the base64url alphabet (no padding, no whitespace).
-#[napi(catch_unwind)]
-pub fn is_jwt_format(token: String) -> bool {
-    detect::is_jwt_format(&token)
+#[napi(catch_unwind, ts_args_type = "token: string")]
+pub fn is_jwt_format(token: StrArg) -> Result<bool> {
+    token.with_utf8(|t| detect::is_jwt_format(t))
 }
 
 /// True iff `token` is a decodable JWT whose header `typ` is `at+jwt` or `application/at+jwt`.
-#[napi(catch_unwind, js_name = "isOAuthJwt")]
-pub fn is_oauth_jwt(token: String) -> bool {
-    detect::is_oauth_jwt(&token)
+#[napi(catch_unwind, js_name = "isOAuthJwt", ts_args_type = "token: string")]
+pub fn is_oauth_jwt(token: StrArg) -> Result<bool> {
+    token.with_utf8_head(|t| detect::is_oauth_jwt(t))
 }
 
 /// True iff `token` is a decodable JWT whose `sub` is a string starting with `mch_`.
-#[napi(catch_unwind, js_name = "isM2MJwt")]
-pub fn is_m2m_jwt(token: String) -> bool {
-    detect::is_m2m_jwt(&token)
+#[napi(catch_unwind, js_name = "isM2MJwt", ts_args_type = "token: string")]
+pub fn is_m2m_jwt(token: StrArg) -> Result<bool> {
+    token.with_utf8_head(|t| detect::is_m2m_jwt(t))
 }
 
 /// `isOAuthJwt(token) || isM2MJwt(token)`, decoding once.
-#[napi(catch_unwind)]
-pub fn is_machine_jwt(token: String) -> bool {
-    detect::is_machine_jwt(&token)
+#[napi(catch_unwind, ts_args_type = "token: string")]
+pub fn is_machine_jwt(token: StrArg) -> Result<bool> {
+    token.with_utf8_head(|t| detect::is_machine_jwt(t))
 }
 
 /// True iff `token` starts with `mt_`, `oat_` or `ak_`.
-#[napi(catch_unwind)]
-pub fn is_machine_token_by_prefix(token: String) -> bool {
-    detect::is_machine_token_by_prefix(&token)
+#[napi(catch_unwind, ts_args_type = "token: string")]
+pub fn is_machine_token_by_prefix(token: StrArg) -> Result<bool> {
+    token.with_utf8_head(|t| detect::is_machine_token_by_prefix(t))
 }
 
 /// True iff `token` is a machine token by prefix, or an OAuth or M2M JWT.
-#[napi(catch_unwind)]
-pub fn is_machine_token(token: String) -> bool {
-    detect::is_machine_token(&token)
+#[napi(catch_unwind, ts_args_type = "token: string")]
+pub fn is_machine_token(token: StrArg) -> Result<bool> {
+    token.with_utf8_head(|t| detect::is_machine_token(t))
 }
 
 /// The machine token type of `token`; throws `Error('Unknown machine token type')` otherwise.
-#[napi(catch_unwind, ts_return_type = "'m2m_token' | 'oauth_token' | 'api_key'")]
-pub fn get_machine_token_type(token: String) -> Result<&'static str> {
-    detect::get_machine_token_type(&token)
+#[napi(catch_unwind, ts_args_type = "token: string", ts_return_type = "'m2m_token' | 'oauth_token' | 'api_key'")]
+pub fn get_machine_token_type(token: StrArg) -> Result<&'static str> {
+    token
+        .with_utf8_head(|t| detect::get_machine_token_type(t))?
         .map(|t| t.as_str())
         .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
 }
@@ -277,3 +280,4 @@ impl NativeVerifier {
 fn internal_error() -> MachineTokenVerificationError {
     MachineTokenVerificationError::new(MachineErrorCode::UnexpectedError, "Unexpected error")
 }
+

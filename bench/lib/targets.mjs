@@ -1,5 +1,6 @@
-// The targets of issue 6, evaluated from one run's results. Each target names
-// the two measurements it divides, so the table can show both numbers.
+// The targets of issues 6 and 16, evaluated from one run's results. Each target
+// names the two measurements it compares, so the table can show both numbers;
+// `issue` says which issue set it (issue 16 raised detection from 2× to 10×).
 
 const find = (wl, pred) => wl?.results.find(pred)
 const primary = (wl) => find(wl, (r) => r.family === 'native' && r.name === 'clerk-m2m-native')
@@ -7,10 +8,11 @@ const reference = (wl) => find(wl, (r) => r.family === 'reference')
 const fastestLib = (wl) =>
   wl?.results.filter((r) => r.family === 'js-lib').reduce((best, r) => (!best || r.rate.median > best.rate.median ? r : best), null)
 
-function ratioTarget(id, title, num, den, min, { numLabel, denLabel } = {}) {
+function ratioTarget(id, title, num, den, min, { numLabel, denLabel, issue = 6 } = {}) {
   const value = num && den ? num.value / den.value : NaN
   return {
     id,
+    issue,
     title,
     goal: `≥ ${min}×`,
     numerator: num && { label: numLabel ?? num.label, value: num.value },
@@ -22,6 +24,23 @@ function ratioTarget(id, title, num, den, min, { numLabel, denLabel } = {}) {
 }
 
 const rateOf = (r, label) => r && { label: label ?? r.name, value: r.rate.median }
+
+/** `num − den ≤ max` (in the unit of both), e.g. event-loop µs per request above the ceiling's. */
+function differenceTarget(id, title, num, den, max, { unit, issue }) {
+  const value = num && den ? num.value - den.value : NaN
+  return {
+    id,
+    issue,
+    kind: 'difference',
+    title,
+    goal: `≤ +${max} ${unit}`,
+    numerator: num && { ...num, unit },
+    denominator: den && { ...den, unit },
+    ratio: value,
+    measured: Number.isFinite(value),
+    pass: Number.isFinite(value) && value <= max,
+  }
+}
 
 /** `byId`: workload id → result; `openssl`: { available, verifyPerSec }; `rss`: { native, reference }. */
 export function evaluateTargets(byId, openssl, rss) {
@@ -51,6 +70,11 @@ export function evaluateTargets(byId, openssl, rss) {
     .filter((r) => r.family === 'native')
     .reduce((best, r) => (!best || r.rate.median > best.rate.median ? r : best), null)
   out.push(ratioTarget('batch-vs-sequential', `Batches of 64 in flight (${bestBatch?.name ?? 'n/a'}): vs own one-at-a-time PEM rate`, rateOf(bestBatch), rateOf(primary(byId.pem), 'clerk-m2m-native, PEM one at a time'), 1.6))
+  out.push(
+    ratioTarget('batch-dropin-vs-sequential', '64 drop-in calls in flight (Promise.all): vs own one-at-a-time PEM rate', rateOf(primary(batch)), rateOf(primary(byId.pem), 'clerk-m2m-native, PEM one at a time'), 1.7, {
+      issue: 16,
+    }),
+  )
 
   const same = byId.same
   out.push(ratioTarget('same-vs-reference', 'Same token repeated (cache hit): vs @clerk/backend', rateOf(primary(same)), rateOf(reference(same)), 40))
@@ -66,8 +90,21 @@ export function evaluateTargets(byId, openssl, rss) {
 
   for (const fn of ['isM2MJwt', 'getMachineTokenType']) {
     const wl = byId[`detect-${fn}`]
-    out.push(ratioTarget(`detect-${fn}`, `Detection, ${fn} on JWTs: vs reference`, rateOf(primary(wl)), rateOf(reference(wl)), 2))
+    out.push(ratioTarget(`detect-${fn}`, `Detection, ${fn} on M2M JWTs: vs reference`, rateOf(primary(wl)), rateOf(reference(wl)), 10, { issue: 16 }))
   }
+
+  const e2e = byId['e2e-distinct']
+  const loopOf = (r, label) => r && { label: label ?? r.name, value: r.loopUsPerReq.median }
+  const ceiling = (wl) => find(wl, (r) => r.family === 'ceiling')
+  out.push(
+    differenceTarget('e2e-loop-distinct', 'End to end, distinct tokens: event-loop time per request above the no-verification service', loopOf(primary(e2e)), loopOf(ceiling(e2e)), 15, {
+      unit: 'µs',
+      issue: 16,
+    }),
+  )
+  out.push(ratioTarget('e2e-rps-distinct', 'End to end, distinct tokens: requests/s vs @clerk/backend', rateOf(primary(e2e)), rateOf(reference(e2e)), 4, { issue: 16 }))
+  const e2eSame = byId['e2e-same']
+  out.push(ratioTarget('e2e-rps-same', 'End to end, one token repeated: requests/s vs the no-verification service', rateOf(primary(e2eSame)), rateOf(ceiling(e2eSame)), 0.9, { issue: 16 }))
 
   const c64 = byId['opaque-c64']
   const meOpaque = primary(c64)
@@ -78,6 +115,7 @@ export function evaluateTargets(byId, openssl, rss) {
   const p99Ref = refOpaque?.latency.p99
   out.push({
     id: 'opaque-c64-p99',
+    issue: 6,
     title: 'Opaque, concurrency 64: p99 latency lower than @clerk/backend',
     goal: '< 1× (ref p99)',
     numerator: meOpaque && { label: 'clerk-m2m-native p99 ms', value: p99Me, unit: 'ms' },
@@ -91,6 +129,7 @@ export function evaluateTargets(byId, openssl, rss) {
   const rssRef = rss?.reference?.end?.rss
   out.push({
     id: 'rss',
+    issue: 6,
     title: `RSS after ${rss?.native?.count?.toLocaleString('en-US') ?? '100,000'} verifications (caches on): ≤ @clerk/backend`,
     goal: '≤ 1× (ref RSS)',
     numerator: rssMe !== undefined && { label: 'clerk-m2m-native RSS', value: rssMe, unit: 'bytes' },

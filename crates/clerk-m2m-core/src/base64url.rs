@@ -9,6 +9,7 @@
 
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
+use std::mem::MaybeUninit;
 
 /// URL-safe alphabet, no padding accepted (we strip it first), canonical trailing bits required.
 const STRICT_URL_SAFE: GeneralPurpose = GeneralPurpose::new(
@@ -47,6 +48,27 @@ pub fn decode_loose_into<'b>(input: &str, buf: &'b mut [u8]) -> Decoded<'b> {
         Ok(bytes) => Decoded::Bytes(bytes),
         Err(_) => Decoded::Invalid,
     }
+}
+
+/// Unpadded, canonical base64url (what [`decode_loose`] accepts of a segment the
+/// JWT format regex has already cleared of `=`) into `buf`, which may be
+/// uninitialised: detection decodes into an uninitialised stack buffer, so a
+/// call neither allocates nor clears memory.
+pub fn decode_unpadded_into<'b>(input: &[u8], buf: &'b mut [MaybeUninit<u8>]) -> Decoded<'b> {
+    if input.len() / 4 * 3 + 3 > buf.len() {
+        return Decoded::TooLarge;
+    }
+    match base64_simd::URL_SAFE_NO_PAD.decode(input, base64_simd::Out::from_uninit_slice(buf)) {
+        Ok(bytes) => Decoded::Bytes(bytes),
+        Err(_) => Decoded::Invalid,
+    }
+}
+
+/// True iff `input` is unpadded, canonical base64url ([`decode_unpadded_into`]
+/// would succeed), checked with SIMD and without decoding: the signature
+/// segment of a token being detected.
+pub fn is_valid_unpadded(input: &[u8]) -> bool {
+    base64_simd::URL_SAFE_NO_PAD.check(input).is_ok()
 }
 
 /// True iff `input` would decode (same rules as [`decode_loose`]) without allocating the output.
@@ -137,6 +159,20 @@ mod tests {
                 Decoded::Invalid => prop_assert_eq!(None, decode_loose(&s)),
                 Decoded::TooLarge => prop_assert!(s.trim_end_matches('=').len() / 4 * 3 + 3 > size),
             }
+        }
+
+        #[test]
+        fn unpadded_decoding_agrees_with_decode_loose_on_unpadded_input(s in "[A-Za-z0-9_+/. -]{0,120}", size in 0usize..100) {
+            // Without `=` (the format regex has ruled it out), both decoders accept the same.
+            let mut buf = vec![MaybeUninit::uninit(); size];
+            match decode_unpadded_into(s.as_bytes(), &mut buf) {
+                Decoded::Bytes(bytes) => prop_assert_eq!(Some(bytes.to_vec()), decode_loose(&s)),
+                Decoded::Invalid => prop_assert_eq!(None, decode_loose(&s)),
+                Decoded::TooLarge => prop_assert!(s.len() / 4 * 3 + 3 > size),
+            }
+            prop_assert_eq!(is_valid_unpadded(s.as_bytes()), decode_loose(&s).is_some());
+            let valid = encode(s.as_bytes());
+            prop_assert!(is_valid_unpadded(valid.as_bytes()));
         }
 
         #[test]

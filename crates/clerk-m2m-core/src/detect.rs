@@ -1,16 +1,22 @@
 //! Machine-token detection, exactly as `@clerk/backend@3.25.0`'s `tokens/machine.ts`.
 //!
 //! Detection runs synchronously on the JavaScript thread for every request, so
-//! it does only what the answer needs: a format scan, one base64url decode of
-//! header and payload, a validity check of the signature segment (no
-//! allocation), and a streaming JSON probe for the one field that matters
-//! (`typ` or `sub`), which still validates the whole segment as `JSON.parse`
-//! would. Tokens above the size ceiling are never JWTs here (see README).
+//! it does only what the answer needs and allocates nothing: the two dots are
+//! found with `memchr`; each of header and payload is base64url-decoded (SIMD)
+//! into an uninitialised stack buffer, which also checks its alphabet, and
+//! probed for the one field that matters (`typ` or `sub`) while being
+//! validated as `JSON.parse` would; the signature segment is checked (SIMD)
+//! without being decoded. `isM2MJwt` reads the payload first and stops there
+//! unless `sub` starts with `mch_`; `isOAuthJwt` starts with the header.
+//! Functions take bytes (`&str` works too): the napi binding hands over the
+//! argument's UTF-8 without making a `String`. Tokens above the size ceiling
+//! are never JWTs here (see README).
 
-use crate::base64url;
+use crate::base64url::{self, Decoded};
 use crate::constants::*;
-use crate::decode::{split3, DEFAULT_MAX_TOKEN_BYTES};
-use crate::json::{self, FieldProbe};
+use crate::decode::DEFAULT_MAX_TOKEN_BYTES;
+use crate::json;
+use std::mem::MaybeUninit;
 
 /// The failure of `getMachineTokenType`: the reference throws `Error('Unknown machine token type')`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -18,42 +24,66 @@ use crate::json::{self, FieldProbe};
 pub struct UnknownMachineTokenType;
 
 /// `/^[a-zA-Z0-9\-_]+\.[a-zA-Z0-9\-_]+\.[a-zA-Z0-9\-_]+$/.test(token)`.
-pub fn is_jwt_format(token: &str) -> bool {
-    // One pass with a table (this runs on every verification): exactly two
-    // dots, no empty segment, every other byte in the base64url alphabet.
-    let bytes = token.as_bytes();
-    let (mut dots, mut previous_was_dot) = (0u32, true);
-    for &b in bytes {
-        match JWT_FORMAT_CLASS[b as usize] {
-            ALPHABET => previous_was_dot = false,
-            DOT if !previous_was_dot => {
-                dots += 1;
-                previous_was_dot = true;
-            }
-            _ => return false,
-        }
-    }
-    dots == 2 && !previous_was_dot
+pub fn is_jwt_format(token: impl AsRef<[u8]>) -> bool {
+    // Verification runs this on every call too. The dots by memchr; the third
+    // segment holding a third dot fails the alphabet test.
+    segments(token.as_ref(), usize::MAX).is_some_and(|s| all_base64url(s.header) & all_base64url(s.payload) & all_base64url(s.signature))
 }
 
-const OTHER: u8 = 0;
-const ALPHABET: u8 = 1;
-const DOT: u8 = 2;
+/// `A–Z a–z 0–9 - _` only. Without an early exit, so that the loop is vectorised.
+fn all_base64url(bytes: &[u8]) -> bool {
+    bytes.iter().fold(0u8, |bad, &b| bad | u8::from(!is_base64url(b))) == 0
+}
 
-/// Byte classes of [`is_jwt_format`]: `A–Z a–z 0–9 - _` and `.`.
-static JWT_FORMAT_CLASS: [u8; 256] = {
-    let mut table = [OTHER; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
-            table[b] = ALPHABET;
-        }
-        b += 1;
+fn is_base64url(b: u8) -> bool {
+    // `| 0x20` folds A–Z onto a–z and maps no other byte into a–z.
+    ((b | 0x20).wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10) | (b == b'-') | (b == b'_')
+}
+
+/// The three non-empty segments of `xxx.yyy.zzz`, split at the first two dots.
+/// The rest of the format (the alphabet, no third dot) is left to the callers.
+struct Segments<'t> {
+    header: &'t [u8],
+    payload: &'t [u8],
+    signature: &'t [u8],
+}
+
+fn segments(token: &[u8], max_bytes: usize) -> Option<Segments<'_>> {
+    if token.len() > max_bytes {
+        return None;
     }
-    table[b'.' as usize] = DOT;
-    table
-};
+    let (header, rest) = token.split_at(memchr::memchr(b'.', token)?);
+    let rest = rest.get(1..)?;
+    let (payload, signature) = rest.split_at(memchr::memchr(b'.', rest)?);
+    let signature = signature.get(1..)?;
+    (!header.is_empty() && !payload.is_empty() && !signature.is_empty()).then_some(Segments { header, payload, signature })
+}
+
+/// Largest decoded segment of a token under the default ceiling (16 KiB of
+/// base64url), so no default-ceiling call ever falls back to the heap.
+const SEGMENT_BUFFER: usize = DEFAULT_MAX_TOKEN_BYTES / 4 * 3 + 3;
+
+/// Decodes one segment (unpadded base64url, which also enforces the format's
+/// alphabet) and reports whether its last `field` is a string passing `test`;
+/// `None` where the segment is not base64url or not JSON (the reference's
+/// `decodeJwt` throws, so the token is no JWT of any kind).
+fn probe_segment(segment: &[u8], field: &str, test: impl Fn(&str) -> bool) -> Option<bool> {
+    let mut buf = [MaybeUninit::<u8>::uninit(); SEGMENT_BUFFER];
+    match base64url::decode_unpadded_into(segment, &mut buf) {
+        Decoded::Bytes(bytes) => json::probe_str_field(bytes, field, test),
+        Decoded::Invalid => None,
+        // Only for a caller's ceiling above the default (classify_jwt's `max_bytes`).
+        Decoded::TooLarge => json::probe_str_field(&base64_simd::URL_SAFE_NO_PAD.decode_to_vec(segment).ok()?, field, test),
+    }
+}
+
+fn is_oauth_typ(typ: &str) -> bool {
+    OAUTH_ACCESS_TOKEN_TYPES.contains(&typ)
+}
+
+fn is_m2m_sub(sub: &str) -> bool {
+    sub.starts_with(M2M_SUBJECT_PREFIX)
+}
 
 /// What one decode of a JWT-shaped token says about its machine class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -66,65 +96,63 @@ pub struct JwtClass {
 
 /// Decodes a JWT-format token just enough to classify it. `None` when the
 /// token is not JWT-format, is over `max_bytes`, or does not decode.
-pub fn classify_jwt(token: &str, max_bytes: usize) -> Option<JwtClass> {
-    if token.len() > max_bytes || !is_jwt_format(token) {
-        return None;
-    }
-    let (h, p, s) = split3(token)?;
-    if !base64url::is_valid_loose(s) {
-        return None;
-    }
-    let header = base64url::decode_loose(h)?;
-    let payload = base64url::decode_loose(p)?;
-    let typ = json::probe_string_field(&header, "typ")?;
-    let sub = json::probe_string_field(&payload, "sub")?;
-    Some(JwtClass {
-        oauth: matches!(typ, FieldProbe::String(ref t) if OAUTH_ACCESS_TOKEN_TYPES.contains(&t.as_str())),
-        m2m: matches!(sub, FieldProbe::String(ref s) if s.starts_with(M2M_SUBJECT_PREFIX)),
-    })
+pub fn classify_jwt(token: impl AsRef<[u8]>, max_bytes: usize) -> Option<JwtClass> {
+    let s = segments(token.as_ref(), max_bytes)?;
+    let oauth = probe_segment(s.header, "typ", is_oauth_typ)?;
+    let m2m = probe_segment(s.payload, "sub", is_m2m_sub)?;
+    base64url::is_valid_unpadded(s.signature).then_some(JwtClass { oauth, m2m })
 }
 
-fn class(token: &str) -> JwtClass {
+fn class(token: &[u8]) -> JwtClass {
     classify_jwt(token, DEFAULT_MAX_TOKEN_BYTES).unwrap_or_default()
 }
 
-/// `isOAuthJwt`.
-pub fn is_oauth_jwt(token: &str) -> bool {
-    class(token).oauth
+/// `isOAuthJwt`: the header first; the rest only has to decode.
+pub fn is_oauth_jwt(token: impl AsRef<[u8]>) -> bool {
+    let Some(s) = segments(token.as_ref(), DEFAULT_MAX_TOKEN_BYTES) else { return false };
+    probe_segment(s.header, "typ", is_oauth_typ) == Some(true)
+        && probe_segment(s.payload, "sub", |_| false).is_some()
+        && base64url::is_valid_unpadded(s.signature)
 }
 
-/// `isM2MJwt`.
-pub fn is_m2m_jwt(token: &str) -> bool {
-    class(token).m2m
+/// `isM2MJwt`: the payload first; the rest only has to decode.
+pub fn is_m2m_jwt(token: impl AsRef<[u8]>) -> bool {
+    let Some(s) = segments(token.as_ref(), DEFAULT_MAX_TOKEN_BYTES) else { return false };
+    probe_segment(s.payload, "sub", is_m2m_sub) == Some(true)
+        && probe_segment(s.header, "typ", |_| false).is_some()
+        && base64url::is_valid_unpadded(s.signature)
 }
 
 /// `isMachineJwt` = `isOAuthJwt || isM2MJwt`.
-pub fn is_machine_jwt(token: &str) -> bool {
-    let c = class(token);
+pub fn is_machine_jwt(token: impl AsRef<[u8]>) -> bool {
+    let c = class(token.as_ref());
     c.oauth || c.m2m
 }
 
 /// `isMachineTokenByPrefix`: starts with `mt_`, `oat_` or `ak_` (case-sensitive).
-pub fn is_machine_token_by_prefix(token: &str) -> bool {
-    MACHINE_TOKEN_PREFIXES.iter().any(|p| token.starts_with(p))
+pub fn is_machine_token_by_prefix(token: impl AsRef<[u8]>) -> bool {
+    let token = token.as_ref();
+    MACHINE_TOKEN_PREFIXES.iter().any(|p| token.starts_with(p.as_bytes()))
 }
 
 /// `isMachineToken` = by prefix, or an OAuth or M2M JWT.
-pub fn is_machine_token(token: &str) -> bool {
+pub fn is_machine_token(token: impl AsRef<[u8]>) -> bool {
+    let token = token.as_ref();
     is_machine_token_by_prefix(token) || is_machine_jwt(token)
 }
 
 /// `getMachineTokenType`: first match wins (`mt_`/M2M JWT, `oat_`/OAuth JWT, `ak_`).
-pub fn get_machine_token_type(token: &str) -> Result<TokenType, UnknownMachineTokenType> {
-    if token.starts_with(M2M_TOKEN_PREFIX) {
+pub fn get_machine_token_type(token: impl AsRef<[u8]>) -> Result<TokenType, UnknownMachineTokenType> {
+    let token = token.as_ref();
+    if token.starts_with(M2M_TOKEN_PREFIX.as_bytes()) {
         return Ok(TokenType::M2MToken);
     }
     let c = class(token);
     if c.m2m {
         Ok(TokenType::M2MToken)
-    } else if token.starts_with(OAUTH_TOKEN_PREFIX) || c.oauth {
+    } else if token.starts_with(OAUTH_TOKEN_PREFIX.as_bytes()) || c.oauth {
         Ok(TokenType::OAuthToken)
-    } else if token.starts_with(API_KEY_PREFIX) {
+    } else if token.starts_with(API_KEY_PREFIX.as_bytes()) {
         Ok(TokenType::ApiKey)
     } else {
         Err(UnknownMachineTokenType)
@@ -160,6 +188,7 @@ pub fn is_token_type_accepted(token_type: Option<&str>, accepts: &AcceptsToken<'
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::prop_oneof;
 
     fn jwt(header: &str, payload: &str) -> String {
         format!("{}.{}.{}", base64url::encode(header.as_bytes()), base64url::encode(payload.as_bytes()), base64url::encode(&[7; 256]))
@@ -288,6 +317,33 @@ mod tests {
             let want = parts.len() == 3
                 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
             proptest::prop_assert_eq!(is_jwt_format(&s), want);
+        }
+
+        #[test]
+        fn early_exits_answer_what_the_full_classification_does(
+            h in prop_oneof![r#"\{"typ":"(at\+jwt|JWT|application/at\+jwt)"\}"#, "[ -~]{0,16}"],
+            p in prop_oneof![r#"\{"sub":"(mch_1|user_1|mch)"\}"#, "[ -~]{0,16}"],
+            sig in prop_oneof!["[A-Za-z0-9_-]{1,6}", "[A-Za-z0-9_.=+ -]{0,6}"],
+        ) {
+            // isM2MJwt reads the payload first and isOAuthJwt the header first; both
+            // must still reject whatever makes the token no JWT at all.
+            let t = format!("{}.{}.{}", base64url::encode(h.as_bytes()), base64url::encode(p.as_bytes()), sig);
+            let c = classify_jwt(&t, DEFAULT_MAX_TOKEN_BYTES).unwrap_or_default();
+            proptest::prop_assert_eq!(is_m2m_jwt(&t), c.m2m);
+            proptest::prop_assert_eq!(is_oauth_jwt(&t), c.oauth);
+            proptest::prop_assert_eq!(is_machine_jwt(&t), c.m2m || c.oauth);
+            if classify_jwt(&t, DEFAULT_MAX_TOKEN_BYTES).is_some() {
+                proptest::prop_assert!(is_jwt_format(&t));
+            }
+        }
+
+        #[test]
+        fn any_bytes_are_answered_without_panicking(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            // The binding hands over bytes; non-UTF-8 ones are never a JWT or a prefix match.
+            let _ = (is_jwt_format(&bytes), is_machine_token(&bytes), get_machine_token_type(&bytes), classify_jwt(&bytes, 64));
+            if std::str::from_utf8(&bytes).is_err() {
+                proptest::prop_assert!(!is_jwt_format(&bytes));
+            }
         }
 
         #[test]

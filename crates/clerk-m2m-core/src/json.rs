@@ -136,119 +136,122 @@ pub enum FieldProbe {
 }
 
 /// Parses `bytes` as a JWT segment would be parsed and reports only `field`,
-/// without building a tree: what detection needs, at a fraction of the cost.
-/// `None` means the segment is not valid JSON (where `JSON.parse` throws).
+/// without building a tree. `None` means the segment is not valid JSON (where
+/// `JSON.parse` throws).
 pub fn probe_string_field(bytes: &[u8], field: &str) -> Option<FieldProbe> {
+    Some(probe_field(bytes, field, str::to_owned)?.map_or(FieldProbe::NotAString, FieldProbe::String))
+}
+
+/// [`probe_string_field`] for detection: whether the last `field` member of a
+/// top-level object is a string for which `test` holds; `None` where `JSON.parse`
+/// throws. Allocates nothing for valid UTF-8 whose keys and `field` value have
+/// no escapes (every real token): keys are compared where they lie, the value
+/// is tested where it lies, everything else is skipped while being validated.
+pub fn probe_str_field(bytes: &[u8], field: &str, test: impl Fn(&str) -> bool) -> Option<bool> {
+    Some(probe_field(bytes, field, test)?.unwrap_or(false))
+}
+
+/// The streaming probe both share: `Some(Some(read(value)))` for a string-valued
+/// last `field`, `Some(None)` for any other valid JSON, `None` for invalid JSON.
+fn probe_field<R>(bytes: &[u8], field: &str, read: impl Fn(&str) -> R) -> Option<Option<R>> {
     let text = text_decode(bytes);
     let mut de = serde_json::Deserializer::from_str(&text);
-    let probe = ProbeSeed { field }.deserialize(&mut de).ok()?;
+    let found = de::Deserializer::deserialize_any(&mut de, FieldVisitor { field, read: &read }).ok()?;
     de.end().ok()?;
-    Some(probe)
+    Some(found)
 }
 
-struct ProbeSeed<'f> {
-    field: &'f str,
+/// Visits the top-level value; only an object's `field` members are read.
+struct FieldVisitor<'a, F> {
+    field: &'a str,
+    read: &'a F,
 }
 
-impl<'de> DeserializeSeed<'de> for ProbeSeed<'_> {
-    type Value = FieldProbe;
+/// Any value: a string goes through `read`; anything else is validated and dropped.
+struct StringValue<'a, F>(&'a F);
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<FieldProbe, D::Error> {
-        deserializer.deserialize_any(ProbeVisitor { field: self.field })
+/// A map key, answered as "is it `field`?" (compared in place, never copied).
+struct KeyIs<'a>(&'a str);
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
     }
 }
 
-struct ProbeVisitor<'f> {
-    field: &'f str,
+impl<'de> Visitor<'de> for KeyIs<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string key")
+    }
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
+        Ok(key == self.0)
+    }
 }
 
-/// A value that is either a string (kept) or anything else (validated, dropped).
-enum MaybeString {
-    String(String),
-    Other,
+/// The non-string, non-container values answer `Ok(None)` in both visitors.
+macro_rules! scalars_are_none {
+    ($r:ty) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<$r>, E> {
+            Ok(None)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<$r>, E> {
+            Ok(None)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<$r>, E> {
+            Ok(None)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<$r>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Option<$r>, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Option<$r>, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    };
 }
 
-struct MaybeStringVisitor;
+impl<'de, R, F: Fn(&str) -> R> DeserializeSeed<'de> for StringValue<'_, F> {
+    type Value = Option<R>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<R>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
 
-impl<'de> Visitor<'de> for MaybeStringVisitor {
-    type Value = MaybeString;
+impl<'de, R, F: Fn(&str) -> R> Visitor<'de> for StringValue<'_, F> {
+    type Value = Option<R>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<MaybeString, E> {
-        Ok(MaybeString::String(v.to_owned()))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<R>, E> {
+        Ok(Some((self.0)(v)))
     }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<MaybeString, E> {
-        Ok(MaybeString::String(v))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<MaybeString, E> {
-        Ok(MaybeString::Other)
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<MaybeString, E> {
-        Ok(MaybeString::Other)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<MaybeString, E> {
-        Ok(MaybeString::Other)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<MaybeString, E> {
-        Ok(MaybeString::Other)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<MaybeString, E> {
-        Ok(MaybeString::Other)
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<MaybeString, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(MaybeString::Other)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MaybeString, A::Error> {
+    scalars_are_none!(R);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<R>, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(MaybeString::Other)
+        Ok(None)
     }
 }
 
-impl<'de> de::Deserialize<'de> for MaybeString {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(MaybeStringVisitor)
-    }
-}
-
-impl<'de> Visitor<'de> for ProbeVisitor<'_> {
-    type Value = FieldProbe;
-
+impl<'de, R, F: Fn(&str) -> R> Visitor<'de> for FieldVisitor<'_, F> {
+    type Value = Option<R>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<FieldProbe, E> {
-        Ok(FieldProbe::NotAString)
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<R>, E> {
+        Ok(None)
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<FieldProbe, E> {
-        Ok(FieldProbe::NotAString)
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<FieldProbe, E> {
-        Ok(FieldProbe::NotAString)
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<FieldProbe, E> {
-        Ok(FieldProbe::NotAString)
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<FieldProbe, E> {
-        Ok(FieldProbe::NotAString)
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<FieldProbe, E> {
-        Ok(FieldProbe::NotAString)
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<FieldProbe, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(FieldProbe::NotAString)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FieldProbe, A::Error> {
-        let mut found = FieldProbe::NotAString;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == self.field {
+    scalars_are_none!(R);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<R>, A::Error> {
+        let mut found = None;
+        while let Some(is_field) = map.next_key_seed(KeyIs(self.field))? {
+            if is_field {
                 // Last wins, as in JSON.parse: a later non-string entry clears an earlier string.
-                found = match map.next_value::<MaybeString>()? {
-                    MaybeString::String(s) => FieldProbe::String(s),
-                    MaybeString::Other => FieldProbe::NotAString,
-                };
+                found = map.next_value_seed(StringValue(self.read))?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
