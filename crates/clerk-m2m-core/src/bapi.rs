@@ -326,12 +326,41 @@ pub fn not_found_message(token_type: TokenType) -> &'static str {
     }
 }
 
+/// The reason of a failed Backend API call: from its status, or without one from what failed on
+/// the way (`kind`: the [`http::HttpError::kind`] of a transport failure, or ours).
+pub fn failure_reason(e: &ClerkApiResponseError) -> FailureReason {
+    use crate::errors::TransportKind;
+    match e.status {
+        Some(401 | 403) => FailureReason::Credentials,
+        Some(404) => FailureReason::NotFound,
+        Some(400..=428 | 430..=499) => FailureReason::Refused,
+        Some(s) => FailureReason::unavailable(Transport::status(s, e.retry_after, e.attempts)),
+        None => {
+            let kind = match e.kind {
+                Some("connect") => TransportKind::Connect,
+                Some("timeout") => TransportKind::Timeout,
+                Some("network") => TransportKind::Network,
+                Some("body-too-large") => TransportKind::BodyTooLarge,
+                Some("redirect") => TransportKind::Redirect,
+                Some("protocol") => TransportKind::Protocol,
+                Some("client") => TransportKind::Client,
+                Some(KIND_INVALID_RESPONSE) => TransportKind::InvalidResponse,
+                Some(KIND_MISSING_SECRET_KEY) => return FailureReason::NoKey,
+                // A request refused before sending (bad parameters), or a bug.
+                _ => return FailureReason::Internal,
+            };
+            let message = e.errors.first().map(|x| x.message.clone()).unwrap_or_default();
+            FailureReason::unavailable(Transport { kind, status: None, retry_after: None, attempts: e.attempts, message })
+        }
+    }
+}
+
 /// `handleClerkAPIError` (§2.4): 401 → `secret-key-invalid` with the API's first
 /// message (or `Invalid secret key`); 404 → `token-invalid` with
 /// `not_found_message` (empty → the usual one for `token_type`); anything
 /// else, including failures without a status → `unexpected-error`
 /// `Unexpected error` with the status. Never an `action`. The reason is
-/// [`FailureReason::from_api_error`] (for failures without a status, the transport failure).
+/// [`failure_reason`] (for failures without a status, the transport failure).
 pub fn map_machine_error(token_type: TokenType, err: &ClerkApiResponseError, not_found: &str) -> MachineTokenVerificationError {
     let (code, message) = match err.status {
         Some(401) => {
@@ -344,7 +373,7 @@ pub fn map_machine_error(token_type: TokenType, err: &ClerkApiResponseError, not
         }
         _ => (MachineErrorCode::UnexpectedError, "Unexpected error".to_owned()),
     };
-    MachineTokenVerificationError::new(code, FailureReason::from_api_error(err), message).with_status(err.status)
+    MachineTokenVerificationError::new(code, failure_reason(err), message).with_status(err.status)
 }
 
 // ---------------------------------------------------------------------------
@@ -487,10 +516,10 @@ pub async fn fetch_jwks(cfg: &BapiConfig) -> Result<Value, TokenVerificationErro
         Ok(resp) => resp,
         Err(e @ http::HttpError::Redirect { status, .. }) => {
             return Err(jwks_error(Reason::RemoteJwkFailedToLoad, format!("Error loading Clerk JWKS from {shown} with code={status}"))
-                .with_failure(FailureReason::unavailable(Transport::from_http(&e))));
+                .with_failure(FailureReason::unavailable(e.transport())));
         }
         Err(e) => {
-            return Err(jwks_error(Reason::RemoteJwkFailedToLoad, format!("Error loading Clerk JWKS: {e}")).with_failure(FailureReason::unavailable(Transport::from_http(&e))))
+            return Err(jwks_error(Reason::RemoteJwkFailedToLoad, format!("Error loading Clerk JWKS: {e}")).with_failure(FailureReason::unavailable(e.transport())))
         }
     };
     let json = crate::json::parse_segment(&resp.body);
@@ -826,7 +855,7 @@ mod tests {
             e.kind = kind;
             e.retry_after = Some(7);
             e.attempts = 3;
-            FailureReason::from_api_error(&e)
+            failure_reason(&e)
         };
         for (status, expected) in [(401, "credentials"), (403, "credentials"), (404, "not-found"), (400, "refused"), (422, "refused"), (500, "unavailable"), (503, "unavailable")] {
             assert_eq!(reason(Some(status), None).as_str(), expected, "{status}");
@@ -908,7 +937,7 @@ mod tests {
         let c = cfg("http://127.0.0.1:9");
         let e = verify_oauth_opaque(&c, "oat_x").await.unwrap_err();
         assert_eq!((e.status, e.kind, e.errors[0].message.as_str()), (None, Some(KIND_MISSING_SECRET_KEY), MISSING_SECRET_KEY_MESSAGE));
-        assert_eq!(FailureReason::from_api_error(&e), FailureReason::NoKey);
+        assert_eq!(failure_reason(&e), FailureReason::NoKey);
         let e = verify_api_key(&c, "ak_x").await.unwrap_err();
         assert_eq!(e.kind, Some(KIND_MISSING_SECRET_KEY));
         let e = revoke_m2m_token(&c, &RevokeM2mTokenParams::default()).await.unwrap_err();

@@ -183,26 +183,9 @@ impl FailureReason {
     pub fn unavailable(transport: Transport) -> Self {
         FailureReason::Unavailable(Box::new(transport))
     }
-
-    /// The reason of a failed Backend API call, from its status or, without one, from
-    /// what failed on the way ([`ClerkApiResponseError::kind`]).
-    pub fn from_api_error(e: &ClerkApiResponseError) -> Self {
-        let message = || e.errors.first().map(|x| x.message.clone()).unwrap_or_default();
-        match e.status {
-            Some(401 | 403) => FailureReason::Credentials,
-            Some(404) => FailureReason::NotFound,
-            Some(400..=428 | 430..=499) => FailureReason::Refused,
-            Some(s) => FailureReason::unavailable(Transport::status(s, e.retry_after, e.attempts)),
-            None => match e.kind.map(TransportKind::from_kind) {
-                Some(Ok(kind)) => FailureReason::unavailable(Transport { kind, status: None, retry_after: None, attempts: e.attempts, message: message() }),
-                Some(Err(NoTransport::MissingKey)) => FailureReason::NoKey,
-                Some(Err(NoTransport::Other)) | None => FailureReason::Internal,
-            },
-        }
-    }
 }
 
-fn retry_after_text(retry_after: Option<u64>) -> String {
+pub(crate) fn retry_after_text(retry_after: Option<u64>) -> String {
     retry_after.map(|s| format!("; retry after {s} s")).unwrap_or_default()
 }
 
@@ -229,12 +212,6 @@ pub enum TransportKind {
     Client,
 }
 
-/// A `ClerkApiResponseError::kind` that is not a transport failure.
-enum NoTransport {
-    MissingKey,
-    Other,
-}
-
 impl TransportKind {
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -249,22 +226,6 @@ impl TransportKind {
             TransportKind::Protocol => "protocol",
             TransportKind::Client => "client",
         }
-    }
-
-    /// From [`crate::http::HttpError::kind`] / [`ClerkApiResponseError::kind`].
-    fn from_kind(kind: &str) -> Result<Self, NoTransport> {
-        Ok(match kind {
-            "connect" => TransportKind::Connect,
-            "timeout" => TransportKind::Timeout,
-            "network" => TransportKind::Network,
-            "invalid-response" => TransportKind::InvalidResponse,
-            "body-too-large" => TransportKind::BodyTooLarge,
-            "redirect" => TransportKind::Redirect,
-            "protocol" => TransportKind::Protocol,
-            "client" => TransportKind::Client,
-            crate::bapi::KIND_MISSING_SECRET_KEY => return Err(NoTransport::MissingKey),
-            _ => return Err(NoTransport::Other),
-        })
     }
 }
 
@@ -295,16 +256,6 @@ impl Transport {
             };
         }
         Transport { kind: TransportKind::Status, status: Some(status), retry_after, attempts, message: format!("the Backend API answered {status}") }
-    }
-
-    /// A transport failure of [`crate::http`].
-    pub fn from_http(e: &crate::http::HttpError) -> Self {
-        let status = match e {
-            crate::http::HttpError::Redirect { status, .. } => Some(*status),
-            _ => None,
-        };
-        let kind = TransportKind::from_kind(e.kind()).unwrap_or(TransportKind::Client);
-        Transport { kind, status, retry_after: None, attempts: e.attempts(), message: e.to_string() }
     }
 
     /// A response that could not be used.

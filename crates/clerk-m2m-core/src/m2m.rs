@@ -11,7 +11,7 @@
 //! retry on create/revoke) live in `bapi`.
 
 use crate::bapi::{self, BapiConfig, CreateM2mTokenParams, ListM2mTokensParams, RevokeM2mTokenParams};
-use crate::errors::{ClerkApiResponseError, FailureReason};
+use crate::errors::ClerkApiResponseError;
 use crate::options::{validate_api_url, OptionsError, DEFAULT_API_URL, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
 use crate::secret::Secret;
 use serde_json::{json, Map, Value};
@@ -177,7 +177,7 @@ pub fn list_params_from_json(params: &Value) -> Result<ListM2mTokensParams, Cler
 
 /// The error as the JS layer rebuilds it: snake_case entries (what
 /// `ClerkAPIError`'s constructor reads), camelCase envelope, and ours: `kind`,
-/// the failure `reason` ([`FailureReason::from_api_error`]) and, when the API
+/// the failure `reason` ([`bapi::failure_reason`]) and, when the API
 /// gave no usable answer, the `transport` failure.
 pub fn api_error_to_json(e: &ClerkApiResponseError) -> Value {
     let errors: Vec<Value> = e
@@ -196,7 +196,7 @@ pub fn api_error_to_json(e: &ClerkApiResponseError) -> Value {
             Value::Object(m)
         })
         .collect();
-    let reason = FailureReason::from_api_error(e);
+    let reason = bapi::failure_reason(e);
     let mut out = json!({
         "status": e.status,
         "statusText": e.status_text,
