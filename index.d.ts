@@ -11,8 +11,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** `client.m2m` of `@clerk/backend`, without the JWT path of `verify` (done in JS with the verifier). */
 export declare class NativeM2MClient {
-  /** Validates the options (`apiUrl` https except loopback, no credentials; `timeoutMs` 1..=120000). */
-  constructor(options: NativeM2MClientOptions)
+  /**
+   * Validates the options (`apiUrl` https except loopback, no credentials; `timeoutMs` 1..=120000).
+   * `options` absent or `null` = every default.
+   */
+  constructor(options?: NativeM2MClientOptions | undefined | null)
   /** `POST /m2m_tokens`; `params` is the JSON of `{ machineSecretKey?, secondsUntilExpiration?, claims?, minRemainingTtlSeconds?, tokenFormat? }`. */
   createToken(params: string): Promise<string>
   /** `POST /m2m_tokens/{id}/revoke`; `params` is the JSON of `{ m2mTokenId, revocationReason?, machineSecretKey? }`. */
@@ -28,7 +31,13 @@ export declare class NativeM2MClient {
  * Outcomes cross the boundary as one compact JSON string; `lib/verify.js` builds the objects.
  */
 export declare class NativeVerifier {
-  constructor(options: NativeVerifyOptions)
+  /** `options` absent or `null` = every default. */
+  constructor(options?: NativeVerifyOptions | undefined | null)
+  /**
+   * Empties what this verifier caches by itself (the opt-in opaque-token answers); shared
+   * caches stay. The rest is freed when the object is collected. `close()` in JS calls it.
+   */
+  release(): void
   /** Settles on the calling thread whatever needs no network; `null` means "call `verifyRemote`". */
   verifyLocal(token: string, m2MOnly: boolean): string | null
   /** The full verification, network included, on the async runtime. */
@@ -43,15 +52,6 @@ export declare class NativeVerifier {
   get batchWorkers(): number
   stats(): NativeVerifierStats
 }
-
-/** Internal: the async counterpart of [`panic_probe_sync`]. */
-export declare function __panicProbeAsync(): Promise<void>
-
-/**
- * Internal: proves in tests that a Rust panic becomes a JS error instead of aborting Node.
- * Inert unless `CLERK_M2M_NATIVE_PANIC_PROBE=1` is set in the environment.
- */
-export declare function __panicProbeSync(): void
 
 /** The machine token type of `token`; throws `Error('Unknown machine token type')` otherwise. */
 export declare function getMachineTokenType(token: string): 'm2m_token' | 'oauth_token' | 'api_key'

@@ -7,5 +7,8 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // The catalogue census: records which row tests ran and asserted (scripts/census.mjs).
+    setupFiles: ['__test__/helpers/census.ts'],
+    includeTaskLocation: true,
   },
 })

@@ -3,7 +3,10 @@
 // that an abort would be observed as a signal/exit code, not a lost worker.
 import { describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
-import { resolve } from 'node:path'
+import { readdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join, resolve } from 'node:path'
+import { testAddonEnv } from './helpers/test-addon'
 
 const root = resolve(__dirname, '..')
 
@@ -65,12 +68,13 @@ describe('never crash the host process', () => {
     expect(() => m.getMachineTokenType('nope')).toThrow(new Error('Unknown machine token type'))
   })
 
+  // The probes exist only in the test addon (cargo feature `test-hooks`), loaded by the child.
   it('a forced panic in a sync export becomes a JS error and the process exits normally', () => {
     const r = runChild(
-      `const n = require('./index.js')
+      `const n = require(process.env.NAPI_RS_NATIVE_LIBRARY_PATH)
        try { n.__panicProbeSync(); console.log('no-throw') } catch (e) { console.log('caught', e instanceof Error, /panic probe/.test(e.message)) }
        console.log('alive')`,
-      { CLERK_M2M_NATIVE_PANIC_PROBE: '1' },
+      testAddonEnv(),
     )
     expect(r.signal).toBeNull()
     expect(r.status).toBe(0)
@@ -80,10 +84,10 @@ describe('never crash the host process', () => {
 
   it('a forced panic in an async export rejects the promise and the process exits normally', () => {
     const r = runChild(
-      `const n = require('./index.js')
+      `const n = require(process.env.NAPI_RS_NATIVE_LIBRARY_PATH)
        n.__panicProbeAsync().then(() => console.log('resolved'), (e) => console.log('rejected', e instanceof Error, /panic probe/.test(e.message)))
          .then(() => console.log('alive'))`,
-      { CLERK_M2M_NATIVE_PANIC_PROBE: '1' },
+      testAddonEnv(),
     )
     expect(r.signal).toBeNull()
     expect(r.status).toBe(0)
@@ -91,9 +95,12 @@ describe('never crash the host process', () => {
     expect(r.stdout).toContain('alive')
   })
 
-  it('the panic probes are inert without the opt-in variable', async () => {
+  it('the release addon has no test hooks (panic probes, clock) at all', async () => {
     const n = await import('../index.js')
-    expect(() => (n as any).__panicProbeSync()).toThrow('panic probe disabled')
-    await expect((n as any).__panicProbeAsync()).rejects.toThrow('panic probe disabled')
+    const binary = createRequire(__filename)(join(root, readdirSync(root).find((f) => f.endsWith('.node')) as string))
+    for (const exports of [n as Record<string, unknown>, binary]) {
+      for (const name of ['__panicProbeSync', '__panicProbeAsync', '__freezeClock']) expect(exports[name], name).toBeUndefined()
+    }
+    expect(Object.keys(binary)).toContain('NativeVerifier')
   })
 })

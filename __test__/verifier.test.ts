@@ -4,6 +4,7 @@ import { createM2MVerifier, verifyMachineAuthToken } from '../lib/index.js'
 import { startEmulator, type Emulator } from '../lib/emulator.js'
 import { mintToken } from './helpers/emulator'
 import { generateKey, m2mHeader, m2mPayload, signJwt, nowSec } from './helpers/tokens'
+import { verifyInternals } from './helpers/internals'
 
 const key = generateKey('ins_verifier_test')
 let emu: Emulator
@@ -150,28 +151,50 @@ describe('reused JWT outcomes', () => {
     expect(v.stats().local).toBe(2)
   })
 
-  it('the reuse map is bounded, keeps its live entries, and tokens beyond it still verify natively', async () => {
-    const { verifierFor } = await import('../lib/verify.js')
+  it('all reuse maps share one process-wide bound, keep their live entries, and tokens beyond it still verify natively', async () => {
+    const { verifierFor, reuseStats } = verifyInternals
     const options = { jwtKey: key.publicPem, clockSkewInMs: 4999 } // an option set of its own
     const inner = verifierFor(options)
-    const tokens = Array.from({ length: 2_100 }, (_, i) => signJwt(m2mHeader(key), m2mPayload({ jti: `mt_bound_${i}` }), key))
+    // ~7.5 KB of token and outcome text each: the byte bound (8 MiB) is reached after ~1,100.
+    const pad = 'p'.repeat(3000)
+    const tokens = Array.from({ length: 1_300 }, (_, i) => signJwt(m2mHeader(key), m2mPayload({ jti: `mt_bound_${i}`, pad }), key))
     for (let round = 0; round < 2; round++) for (const t of tokens) expect((await inner.verify(t, false)).errors).toBeUndefined()
-    expect(inner.entries).toBe(2_048) // the 2,048 first repeats; no live entry was evicted for the rest
-    expect(inner.results[0].has(tokens[0])).toBe(true)
-    expect(inner.results[0].has(tokens[2_099])).toBe(false)
+    const s = reuseStats()
+    const entry = tokens[0].length * 2
+    expect(s.bytes).toBeLessThanOrEqual(s.maxBytes)
+    expect(s.bytes).toBeGreaterThan(s.maxBytes - entry) // full: the next entry did not fit
+    expect(s.entries).toBeLessThanOrEqual(s.maxEntries)
+    expect(inner.results[0].has(tokens[0])).toBe(true) // the first repeats; no live entry was evicted for the rest
+    expect(inner.results[0].has(tokens[1_299])).toBe(false)
     const before = inner.native.stats().local
     expect((await inner.verify(tokens[0], false)).data?.id).toBe('mt_bound_0') // from memory
-    expect((await inner.verify(tokens[2_099], false)).data?.id).toBe('mt_bound_2099') // native
+    expect((await inner.verify(tokens[1_299], false)).data?.id).toBe('mt_bound_1299') // native
     expect(inner.native.stats().local - before).toBe(1)
+    // A closed verifier gives its share back at once.
+    const v = createM2MVerifier({ jwtKey: key.publicPem, clockSkewInMs: 4998 })
+    const t = signJwt(m2mHeader(key), m2mPayload({ jti: 'mt_bound_closed' }), key)
+    inner.clear()
+    const empty = reuseStats().entries
+    for (let i = 0; i < 3; i++) await v.verify(t)
+    expect(reuseStats().entries).toBe(empty + 1)
+    v.close()
+    expect(reuseStats().entries).toBe(empty)
+    await expect(v.verify(t)).rejects.toThrow('closed')
   })
 
   it('a token about to expire is not reused past its expiry', async () => {
-    const t = signJwt(m2mHeader(key), m2mPayload({ jti: 'mt_short', exp: nowSec() + 1 }), key)
+    // Seen three times (the third from the reuse map), then again once it has expired.
+    const exp = nowSec() + 3
+    const t = signJwt(m2mHeader(key), m2mPayload({ jti: 'mt_short', exp }), key)
     const v = createM2MVerifier({ jwtKey: key.publicPem, clockSkewInMs: 0 })
-    expect((await v.verify(t)).errors).toBeUndefined()
-    await new Promise((r) => setTimeout(r, 2100))
-    const r = await v.verify(t)
-    expect(r.errors?.[0].code).toBe('token-verification-failed')
-    expect(r.errors?.[0].message).toMatch(/^JWT is expired\./)
+    for (let i = 0; i < 3; i++) expect((await v.verify(t)).errors).toBeUndefined()
+    expect(v.stats().local).toBe(2) // the third sighting was answered from memory
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50))
+    for (let i = 0; i < 3; i++) {
+      const r = await v.verify(t)
+      expect(r.errors?.[0].code).toBe('token-verification-failed')
+      expect(r.errors?.[0].message).toMatch(/^JWT is expired\./)
+    }
+    expect(v.stats().local).toBe(5)
   })
 })

@@ -15,7 +15,7 @@
 
 const { createHash } = require('node:crypto')
 const { createM2MClient } = require('./m2m.js')
-const { MachineTokenVerificationError, ClerkAPIResponseError, InvalidOptionsError } = require('./errors.js')
+const { MachineTokenVerificationError, ClerkAPIResponseError, ClerkTransportError, InvalidOptionsError } = require('./errors.js')
 const { isM2MJwt, isJwtFormat } = require('./detect.js')
 
 const M2MAuthErrorCode = Object.freeze({
@@ -34,10 +34,12 @@ const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
 
 /**
  * Why a machine was not authenticated. `code` is one of M2MAuthErrorCode;
- * for `unavailable`, `apiStatus` is the Backend API's status when there was
- * one (429, 5xx…), `retryAfter` its Retry-After in seconds when known, and
- * `reason` says what failed (`timeout`, `network`, `rate-limited`,
- * `server-error`, `misconfigured`, …). `cause` holds the underlying error.
+ * `reason` says why, from the core's failure reason: for `invalid`, what was
+ * wrong with the token (`signature`, `malformed`, `kid-missing`, `claims`,
+ * `not-found`…); for `unavailable`, what failed (`timeout`, `connect`,
+ * `network`, `rate-limited`, `server-error`, `misconfigured`, …), with
+ * `apiStatus` the Backend API's status when there was one (429, 5xx…) and
+ * `retryAfter` its Retry-After in seconds when known. `cause` holds the underlying error.
  */
 class M2MAuthError extends Error {
   constructor(code, message, { cause, apiStatus, retryAfter, reason } = {}) {
@@ -76,7 +78,9 @@ function envOf(options) {
 /** `webhook` → `WEBHOOK`, `billing-worker` → `BILLING_WORKER`. */
 function serviceEnvName(service) {
   if (typeof service !== 'string' || !SERVICE_NAME.test(service)) {
-    throw new TypeError('service must be a name of letters, digits, "-" or "_" (at most 64 characters), such as "webhook"')
+    const e = new TypeError('service must be a name of letters, digits, "-" or "_" (at most 64 characters), such as "webhook"')
+    e.code = 'ERR_INVALID_ARG_VALUE'
+    throw e
   }
   return service.toUpperCase().replace(/-/g, '_')
 }
@@ -174,48 +178,64 @@ function clientFor(keys) {
 
 const misconfigured = (message, cause) => new M2MAuthError('unavailable', message, { cause, reason: 'misconfigured' })
 
-function unavailableFromStatus(status, retryAfter, cause, what) {
-  if (status === 429) {
+/**
+ * An `unavailable` error for a transport failure (a ClerkTransportError: the core's
+ * reason for what failed on the way). `reason` keeps this layer's names: the
+ * transport's code, except `status` → `server-error`.
+ */
+function unavailableFrom(transport, cause, what) {
+  const code = transport && transport.code
+  const status = transport ? transport.status : undefined
+  const retryAfter = transport ? transport.retryAfter : undefined
+  if (code === 'rate-limited') {
     return new M2MAuthError('unavailable', `${what} is rate limited (429)${retryAfter !== undefined ? `; retry after ${retryAfter} s` : ''}.`, { cause, apiStatus: 429, retryAfter, reason: 'rate-limited' })
   }
-  if (typeof status === 'number') {
-    return new M2MAuthError('unavailable', `${what} answered ${status}.`, { cause, apiStatus: status, retryAfter, reason: 'server-error' })
+  if (code === 'status' || (code === 'redirect' && typeof status === 'number')) {
+    return new M2MAuthError('unavailable', `${what} answered ${status}.`, { cause, apiStatus: status, retryAfter, reason: code === 'status' ? 'server-error' : 'redirect' })
   }
-  return undefined
+  const detail = transport && transport.message ? `: ${transport.message}` : ''
+  return new M2MAuthError('unavailable', `${what} could not be used (${code || 'network'})${detail}.`, { cause, reason: code || 'network' })
+}
+
+/**
+ * Maps the core's failure reason (`err.reason`, set on every error the
+ * verifier and the M2M client produce) to an M2MAuthError: `expired` and
+ * `revoked` keep their names, every other fault of the token is `invalid`
+ * (with the core's reason as `reason`), and what is not the caller's fault is
+ * `unavailable`: a missing key or refused credentials (`misconfigured`), a
+ * transport failure (its code), a bug (`internal`).
+ */
+function fromReason(reason, err, transport, what, describeInvalid) {
+  switch (reason) {
+    case 'expired':
+      return new M2MAuthError('expired', `The M2M token has expired: ${err.message}`, { cause: err, reason })
+    case 'revoked':
+      return new M2MAuthError('revoked', 'The M2M token has been revoked.', { cause: err, reason })
+    case 'no-key':
+      return misconfigured('No key to verify M2M tokens: set CLERK_JWT_KEY (networkless) or CLERK_SECRET_KEY.', err)
+    case 'credentials':
+      return misconfigured(`${what} refused the receiver's credentials (set CLERK_MACHINE_SECRET_KEY_<RECEIVER> or CLERK_SECRET_KEY).`, err)
+    case 'unavailable':
+      return unavailableFrom(transport, err, what)
+    case 'internal':
+    case undefined:
+      return new M2MAuthError('unavailable', 'M2M verification failed unexpectedly.', { cause: err, reason: 'internal' })
+    default:
+      return new M2MAuthError('invalid', describeInvalid(), { cause: err, reason })
+  }
 }
 
 /** Maps a failure of `client.verify` (MTVE for JWTs, ClerkAPIResponseError for opaque tokens) to an M2MAuthError. */
 function toAuthError(err) {
   if (err instanceof M2MAuthError) return err
   if (err instanceof MachineTokenVerificationError) {
-    const m = String(err.message)
-    if (err.code === 'token-invalid') return new M2MAuthError('invalid', `The M2M token is invalid: ${m}`, { cause: err })
-    if (err.code === 'secret-key-invalid') return misconfigured('The Clerk Backend API refused the receiver\'s credentials.', err)
-    if (err.code === 'unexpected-error') {
-      return unavailableFromStatus(err.status, undefined, err, 'The Clerk Backend API') ?? new M2MAuthError('unavailable', 'The Clerk Backend API could not be reached.', { cause: err, reason: 'network' })
-    }
-    if (m.startsWith('JWT is expired')) return new M2MAuthError('expired', `The M2M token has expired: ${m}`, { cause: err })
-    if (m.startsWith('Failed to resolve JWK')) {
-      return misconfigured('No key to verify M2M JWTs: set CLERK_JWT_KEY (networkless) or CLERK_SECRET_KEY.', err)
-    }
-    if (/^(Error loading Clerk JWKS|Failed to load JWKS|The JWKS endpoint)/.test(m)) {
-      const status = /with code=(\d{3})\b/.exec(m)
-      const s = status ? Number(status[1]) : undefined
-      if (s === 401 || s === 403) return misconfigured('The Clerk Backend API refused CLERK_SECRET_KEY while loading the JWKS.', err)
-      return unavailableFromStatus(s, undefined, err, 'The Clerk JWKS endpoint') ?? new M2MAuthError('unavailable', `The Clerk JWKS could not be loaded: ${m}`, { cause: err, reason: /timed out/.test(m) ? 'timeout' : 'network' })
-    }
-    return new M2MAuthError('invalid', `The M2M token is invalid: ${m}`, { cause: err })
+    const transport = err.cause instanceof ClerkTransportError ? err.cause : undefined
+    return fromReason(err.reason, err, transport, 'The Clerk Backend API', () => `The M2M token is invalid: ${err.message}`)
   }
   if (err instanceof ClerkAPIResponseError) {
     const s = err.status
-    if (s === 401 || s === 403) {
-      return misconfigured('The Clerk Backend API refused the receiver\'s credentials (set CLERK_MACHINE_SECRET_KEY_<RECEIVER> or CLERK_SECRET_KEY).', err)
-    }
-    if (s === 429 || (typeof s === 'number' && s >= 500)) return unavailableFromStatus(s, err.retryAfter, err, 'The Clerk Backend API')
-    if (typeof s === 'number') return new M2MAuthError('invalid', s === 404 ? 'The M2M token is invalid: not found.' : `The M2M token is invalid (the Clerk Backend API answered ${s}).`, { cause: err })
-    const kind = err.failureKind || 'network'
-    const detail = err.errors && err.errors[0] && err.errors[0].message
-    return new M2MAuthError('unavailable', `The Clerk Backend API could not be used (${kind})${detail ? `: ${detail}` : ''}.`, { cause: err, reason: kind })
+    const invalid = () => (s === 404 ? 'The M2M token is invalid: not found.' : `The M2M token is invalid (the Clerk Backend API answered ${s}).`)
+    return fromReason(err.reason, err, err.transport, 'The Clerk Backend API', invalid)
   }
   if (err instanceof InvalidOptionsError || err instanceof M2MConfigError) return misconfigured(err.message, err)
   return new M2MAuthError('unavailable', 'M2M verification failed unexpectedly.', { cause: err, reason: 'internal' })
@@ -247,10 +267,10 @@ async function verifyM2MToken(token, options) {
   const o = options && typeof options === 'object' ? options : {}
   const env = envOf(o)
   if (token === undefined || token === null || token === '') throw new M2MAuthError('missing', 'No M2M token was presented.')
-  if (typeof token !== 'string') throw new M2MAuthError('invalid', 'The M2M token must be a string.')
-  if (token.length > DEFAULT_MAX_TOKEN_BYTES) throw new M2MAuthError('invalid', `The M2M token is larger than ${DEFAULT_MAX_TOKEN_BYTES} bytes.`)
+  if (typeof token !== 'string') throw new M2MAuthError('invalid', 'The M2M token must be a string.', { reason: 'malformed' })
+  if (token.length > DEFAULT_MAX_TOKEN_BYTES) throw new M2MAuthError('invalid', `The M2M token is larger than ${DEFAULT_MAX_TOKEN_BYTES} bytes.`, { reason: 'too-large' })
   if (!token.startsWith('mt_') && !isM2MJwt(token)) {
-    throw new M2MAuthError('invalid', 'Not an M2M token: expected an opaque mt_… token or an M2M JWT (sub mch_…).')
+    throw new M2MAuthError('invalid', 'Not an M2M token: expected an opaque mt_… token or an M2M JWT (sub mch_…).', { reason: 'wrong-type' })
   }
 
   let expectedIds
@@ -275,12 +295,12 @@ async function verifyM2MToken(token, options) {
     throw toAuthError(e)
   }
   if (!data || typeof data !== 'object' || typeof data.subject !== 'string') {
-    throw new M2MAuthError('invalid', 'The Clerk Backend API did not describe an M2M token.')
+    throw new M2MAuthError('invalid', 'The Clerk Backend API did not describe an M2M token.', { reason: 'malformed' })
   }
-  if (data.revoked === true) throw new M2MAuthError('revoked', 'The M2M token has been revoked.')
+  if (data.revoked === true) throw new M2MAuthError('revoked', 'The M2M token has been revoked.', { reason: 'revoked' })
   // The API's flag, and the expiry itself with the verifier's default 5 s skew (a clock ahead of Clerk's must not reject early).
   if (data.expired === true || (typeof data.expiration === 'number' && data.expiration <= Date.now() - EXPIRY_SKEW_MS)) {
-    throw new M2MAuthError('expired', 'The M2M token has expired.')
+    throw new M2MAuthError('expired', 'The M2M token has expired.', { reason: 'expired' })
   }
   if (expectedIds.length > 0 && !expectedIds.includes(data.subject)) {
     throw new M2MAuthError('wrong-machine', `The M2M token belongs to machine ${data.subject}, not to ${listOf(o.expectedService).join(' or ')}.`)

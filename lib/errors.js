@@ -110,6 +110,32 @@ function isClerkAPIResponseError(err) {
   return (typeof err === 'object' && err.constructor?.kind === 'ClerkAPIResponseError') || err instanceof ClerkAPIResponseError
 }
 
+/** Attaches a property of ours without changing the reference's enumerable fields (`Object.keys`, JSON, inspect). */
+function defineHidden(target, name, value) {
+  Object.defineProperty(target, name, { value, enumerable: false, writable: true, configurable: true })
+}
+
+/**
+ * Why the Clerk Backend API (or its JWKS) gave no usable answer: the `cause` of
+ * an `unexpected-error` verification result (and of a JWKS failure), built from
+ * the core's transport reason. `code` is `connect`, `timeout`, `status`,
+ * `rate-limited`, `network`, `invalid-response`, `body-too-large`, `redirect`,
+ * `protocol` or `client`; the message names the URL (never a query, a key or a token).
+ */
+class ClerkTransportError extends Error {
+  constructor({ kind, message, status, retryAfter, attempts }) {
+    super(message)
+    this.code = kind
+    this.status = status ?? undefined
+    this.retryAfter = retryAfter ?? undefined
+    this.attempts = attempts
+  }
+
+  get name() {
+    return 'ClerkTransportError'
+  }
+}
+
 /** Thrown (or rejected with) for options that cannot work: wrong types, non-finite numbers, a bad apiUrl. */
 class InvalidOptionsError extends TypeError {
   constructor(message) {
@@ -123,6 +149,8 @@ class InvalidOptionsError extends TypeError {
 }
 
 module.exports = {
+  defineHidden,
+  ClerkTransportError,
   MachineTokenVerificationError,
   MachineTokenVerificationErrorCode,
   TokenVerificationErrorAction,

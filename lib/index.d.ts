@@ -48,7 +48,8 @@ export {
   ClerkAPIResponseError,
   isClerkAPIResponseError,
   InvalidOptionsError,
+  ClerkTransportError,
   IdPOAuthAccessToken,
   APIKey,
 } from './verify'
-export type { M2MVerifier, M2MVerifierOptions, M2MVerifierStats, VerifyMachineTokenOptions, MachineAuthResult, MachineTokenResult, MachineTokenVerificationErrorCodeValue, OAuthActor } from './verify'
+export type { M2MVerifier, M2MVerifierOptions, M2MVerifierStats, VerifyMachineTokenOptions, MachineAuthResult, MachineTokenResult, MachineTokenVerificationErrorCodeValue, OAuthActor, FailureReasonValue, TransportFailureCode } from './verify'

@@ -20,6 +20,7 @@ module.exports = {
   ClerkAPIResponseError: errors.ClerkAPIResponseError,
   isClerkAPIResponseError: errors.isClerkAPIResponseError,
   InvalidOptionsError: errors.InvalidOptionsError,
+  ClerkTransportError: errors.ClerkTransportError,
   M2MToken,
   IdPOAuthAccessToken,
   APIKey,

@@ -31,6 +31,7 @@ export const {
   ClerkAPIResponseError,
   isClerkAPIResponseError,
   InvalidOptionsError,
+  ClerkTransportError,
   M2MToken,
   IdPOAuthAccessToken,
   APIKey,

@@ -11,7 +11,7 @@
 // creation and revocation are never retried.
 
 const native = require('../index.js')
-const { ClerkAPIResponseError, ClerkAPIError, InvalidOptionsError } = require('./errors.js')
+const { ClerkAPIResponseError, ClerkAPIError, InvalidOptionsError, ClerkTransportError, defineHidden } = require('./errors.js')
 const { deserialize } = require('./resources.js')
 const { verifyM2MToken } = require('./verify.js')
 const { isM2MJwt } = require('./detect.js')
@@ -52,11 +52,6 @@ function objectOrEmpty(value, what) {
   return value
 }
 
-/** Attaches our classification of a status-less failure without changing the reference's enumerable fields. */
-function defineHidden(target, name, value) {
-  Object.defineProperty(target, name, { value, enumerable: false, writable: true, configurable: true })
-}
-
 /**
  * Builds the reference's error from the native outcome: a ClerkAPIResponseError
  * (message = status text, `errors` entries as ClerkAPIError for API answers and
@@ -78,8 +73,13 @@ function errorFromOutcome(e) {
   err.errors = hasStatus
     ? (e.errors || []).map((x) => new ClerkAPIError(x))
     : (e.errors || []).map((x) => ({ code: x.code, message: x.message || 'Unexpected error' }))
-  // `timeout`, `connect`, `network`, `body-too-large`, `redirect`, `protocol`, `invalid-response`… (null for API answers).
+  // Ours, not enumerable (the reference's fields stay as they are): `failureKind` is `timeout`,
+  // `connect`, `network`, `body-too-large`, `redirect`, `protocol`, `invalid-response`… (null for
+  // API answers); `reason` the core's failure reason (`credentials`, `not-found`, `unavailable`…);
+  // `transport`, for `unavailable`, what failed on the way.
   defineHidden(err, 'failureKind', e.kind ?? null)
+  defineHidden(err, 'reason', e.reason)
+  defineHidden(err, 'transport', e.transport ? new ClerkTransportError(e.transport) : undefined)
   return err
 }
 

@@ -106,9 +106,10 @@ function createM2MContext(options) {
 const UNAUTHORIZED_CODES = new Set(['missing', 'invalid', 'expired', 'revoked'])
 const FORBIDDEN_CODES = new Set(['wrong-machine', 'not-in-scope'])
 
-/** The tRPC error for an M2MAuthError, with a generic message and the error as `cause`. */
-function trpcErrorFor(err) {
+/** The tRPC error for an M2MAuthError (anything else is an internal failure), with a generic message and the error as `cause`. */
+function trpcErrorFor(error) {
   const { TRPCError } = loadTrpc()
+  const err = error instanceof M2MAuthError ? error : new M2MAuthError('unavailable', 'Machine authentication failed unexpectedly.', { cause: error, reason: 'internal' })
   if (UNAUTHORIZED_CODES.has(err.code)) return new TRPCError({ code: 'UNAUTHORIZED', message: 'Machine authentication required.', cause: err })
   if (FORBIDDEN_CODES.has(err.code)) return new TRPCError({ code: 'FORBIDDEN', message: 'This machine may not call this procedure.', cause: err })
   if (err.apiStatus === 429) return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: 'Machine authentication is rate limited; retry later.', cause: err })
@@ -137,7 +138,9 @@ function requireMachine(options) {
   const o = options && typeof options === 'object' ? options : {}
   const allow = o.allow
   if (allow !== undefined && typeof allow !== 'function' && !Array.isArray(allow) && typeof allow !== 'string') {
-    throw new TypeError('requireMachine: allow must be a list of service names or machine ids, or a function')
+    const e = new TypeError('requireMachine: allow must be a list of service names or machine ids, or a function')
+    e.code = 'ERR_INVALID_ARG_TYPE'
+    throw e
   }
   const requiredScopes = listOf(o.requireScope)
   loadTrpc()

@@ -10,7 +10,7 @@
 
 const { createHash } = require('node:crypto')
 const native = require('../index.js')
-const { MachineTokenVerificationError, InvalidOptionsError } = require('./errors.js')
+const { MachineTokenVerificationError, InvalidOptionsError, ClerkTransportError, defineHidden } = require('./errors.js')
 const { M2MToken, IdPOAuthAccessToken, deserialize } = require('./resources.js')
 
 const NON_FINITE = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity }
@@ -69,7 +69,9 @@ function normalizeOptions(options) {
 const OPTION_NAMES = ['secretKey', 'machineSecretKey', 'jwtKey', 'apiUrl', 'apiVersion', 'clockSkewInMs', 'skipJwksCache', 'audience', 'timeoutMs', 'maxTokenBytes', 'tokenCache', 'opaqueCacheTtlMs']
 
 // One native verifier per distinct option set: parsed keys, the JWKS scope and
-// the HTTP pool are built once. Bounded: the oldest entry is dropped first.
+// the HTTP pool are built once. Bounded: the oldest entry is dropped first, and
+// released (its native state and its reuse map), even if a caller still holds
+// the options object that found it.
 const VERIFIER_CACHE_MAX = 256
 const verifiers = new Map()
 
@@ -80,14 +82,31 @@ function verifierKey(o) {
 
 // Verified JWT outcomes the native side marked reusable (`reuseUntil`): the same
 // token within that window gets exactly the same answer (only `exp` can change
-// it, and the window ends before it does), so it is answered here without
-// crossing into native code. The native side marks only repeats (a token whose
-// signature it had already verified), so a stream of distinct tokens costs no
-// bookkeeping here. Bounded per verifier in entries and bytes; one map per mode,
-// keyed by the token itself (V8 keeps a string's hash, so a repeated lookup
-// with the same string does not rehash it).
-const RESULT_CACHE_MAX_ENTRIES = 2_048
-const RESULT_CACHE_MAX_BYTES = 4 * 1024 * 1024
+// it, and the window ends before it does; for a JWKS key it also ends when the
+// fetch that supplied the key expires, so a rotated key is never outlived), so
+// it is answered here without crossing into native code. The native side marks
+// only repeats (a token whose signature it had already verified), so a stream
+// of distinct tokens costs no bookkeeping here. One map per mode, keyed by the
+// token itself (V8 keeps a string's hash, so a repeated lookup with the same
+// string does not rehash it).
+//
+// One bound for the whole JS layer, whatever callers do with option objects or
+// verifiers: all reuse maps together hold at most REUSE_MAX_ENTRIES entries and
+// REUSE_MAX_BYTES of token and outcome text (docs/SECURITY.md).
+const REUSE_MAX_ENTRIES = 4_096
+const REUSE_MAX_BYTES = 8 * 1024 * 1024
+const reuse = { entries: 0, bytes: 0 }
+/** Verifiers whose maps hold entries: where room is made when the budget is spent. */
+const holders = new Set()
+
+/** Room for `size` more bytes within the process-wide budget. */
+const hasRoom = (size) => reuse.entries < REUSE_MAX_ENTRIES && reuse.bytes + size <= REUSE_MAX_BYTES
+
+/** An entry that may no longer be served: expired, or stored at a time the clock has since gone back before. */
+const isDead = (entry, now) => !(entry.since <= now && now < entry.until)
+
+/** The maps of a retired verifier: empty, never written (remember() refuses a retired verifier). */
+const RETIRED = Object.freeze([new Map(), new Map()])
 
 class Verifier {
   constructor(nativeVerifier) {
@@ -95,47 +114,78 @@ class Verifier {
     this.results = [new Map(), new Map()] // [verifyMachineAuthToken, verifyM2MToken]
     this.entries = 0
     this.bytes = 0
+    this.retired = false
   }
 
   /**
-   * Makes room for `size` more bytes by dropping expired entries from the
-   * front (the oldest first); false when the map is still full. Live entries
-   * are never evicted: a stream of more distinct repeats than fit would
-   * otherwise churn entries through the JS heap (measured: +20 MB RSS over
-   * 100,000 verifications) for no hits; those tokens go to native code.
+   * Makes room for `size` more bytes by dropping dead entries from the front
+   * of every verifier's maps (the oldest first); false when the budget is
+   * still spent. Live entries are never evicted: a stream of more distinct
+   * repeats than fit would otherwise churn entries through the JS heap
+   * (measured: +20 MB RSS over 100,000 verifications) for no hits; those
+   * tokens go to native code.
    */
-  makeRoom(size) {
+  static makeRoom(size) {
+    if (hasRoom(size)) return true
     const now = Date.now()
-    for (const map of this.results) {
-      for (const [token, entry] of map) {
-        if (this.hasRoom(size)) return true
-        if (entry.until > now) break
-        this.forget(map, token, entry)
+    for (const holder of holders) {
+      for (const map of holder.results) {
+        for (const [token, entry] of map) {
+          if (!isDead(entry, now)) break
+          holder.forget(map, token, entry)
+        }
       }
+      if (hasRoom(size)) return true
     }
-    return this.hasRoom(size)
-  }
-
-  hasRoom(size) {
-    return this.entries < RESULT_CACHE_MAX_ENTRIES && this.bytes + size <= RESULT_CACHE_MAX_BYTES
+    return false
   }
 
   /** Keeps a reusable outcome as its text: parsing it again gives new objects, exactly as a fresh verification would. */
   remember(map, token, outcomeJson, until) {
-    if (!(until > Date.now())) return
+    const now = Date.now()
+    if (this.retired || !(until > now)) return
     const prev = map.get(token)
     if (prev !== undefined) this.forget(map, token, prev)
     const size = token.length + outcomeJson.length
-    if (!this.makeRoom(size)) return
-    map.set(token, { outcomeJson, until, size })
+    if (!Verifier.makeRoom(size)) return
+    map.set(token, { outcomeJson, since: now, until, size })
     this.entries += 1
     this.bytes += size
+    reuse.entries += 1
+    reuse.bytes += size
+    if (this.entries === 1) holders.add(this)
   }
 
   forget(map, token, entry) {
     map.delete(token)
     this.entries -= 1
     this.bytes -= entry.size
+    reuse.entries -= 1
+    reuse.bytes -= entry.size
+    if (this.entries === 0) holders.delete(this)
+  }
+
+  /** Empties both maps and returns their share of the budget. */
+  clear() {
+    for (const map of this.results) map.clear()
+    reuse.entries -= this.entries
+    reuse.bytes -= this.bytes
+    this.entries = 0
+    this.bytes = 0
+    holders.delete(this)
+  }
+
+  /**
+   * Releases the native verifier (collected with this object's last
+   * reference; calls already in flight finish) and the reuse maps. A retired
+   * verifier is never handed out again.
+   */
+  retire() {
+    this.retired = true
+    this.clear()
+    this.native.release()
+    this.native = null
+    this.results = RETIRED
   }
 
   /** The result for `token`: from memory when a live entry holds it, else from native code. */
@@ -144,7 +194,9 @@ class Verifier {
     // An empty map (a stream of distinct tokens) skips hashing the token.
     const hit = map.size === 0 ? undefined : map.get(token)
     if (hit !== undefined) {
-      if (Date.now() < hit.until) return Promise.resolve(resultOf(JSON.parse(hit.outcomeJson)))
+      const now = Date.now()
+      // Only inside [stored, until): after a clock step back, native code (and its clock) answers.
+      if (hit.since <= now && now < hit.until) return Promise.resolve(resultOf(JSON.parse(hit.outcomeJson)))
       this.forget(map, token, hit)
     }
     try {
@@ -197,14 +249,18 @@ function verifierFor(options) {
   const isObject = typeof options === 'object' && options !== null
   if (isObject) {
     const hit = byObject.get(options)
-    if (hit !== undefined && sameValues(options, hit.snapshot)) return hit.verifier
+    if (hit !== undefined && !hit.verifier.retired && sameValues(options, hit.snapshot)) return hit.verifier
   }
   const normalized = normalizeOptions(options)
   const key = verifierKey(normalized)
   let v = verifiers.get(key)
   if (v === undefined) {
     v = createNativeVerifier(normalized)
-    if (verifiers.size >= VERIFIER_CACHE_MAX) verifiers.delete(verifiers.keys().next().value)
+    if (verifiers.size >= VERIFIER_CACHE_MAX) {
+      const [oldestKey, oldest] = verifiers.entries().next().value
+      verifiers.delete(oldestKey)
+      oldest.retire()
+    }
     verifiers.set(key, v)
   }
   if (isObject) byObject.set(options, { verifier: v, snapshot: snapshotOf(options) })
@@ -230,17 +286,23 @@ function resultOfCompactM2M(a) {
   return { data, tokenType: 'm2m_token', errors: undefined }
 }
 
+/**
+ * The reference's error, plus ours without changing its enumerable fields:
+ * `reason` (the core's failure reason: `expired`, `signature`, `unavailable`…,
+ * not enumerable) and, when the Backend API gave no usable answer, `cause`: a
+ * ClerkTransportError saying what failed (the reference leaves `cause` undefined).
+ */
+function verificationErrorOf(e) {
+  const err = new MachineTokenVerificationError({ message: e.message, code: e.code, status: e.status ?? undefined, action: e.action ?? undefined })
+  defineHidden(err, 'reason', e.reason)
+  if (e.transport) err.cause = new ClerkTransportError(e.transport)
+  return err
+}
+
 function resultOf(o) {
   if (Array.isArray(o)) return resultOfCompactM2M(o)
   if (o.throw !== undefined) throw new Error(o.throw)
-  if (o.error) {
-    const e = o.error
-    return {
-      data: undefined,
-      tokenType: o.tokenType,
-      errors: [new MachineTokenVerificationError({ message: e.message, code: e.code, status: e.status ?? undefined, action: e.action ?? undefined })],
-    }
-  }
+  if (o.error) return { data: undefined, tokenType: o.tokenType, errors: [verificationErrorOf(o.error)] }
   let data
   if (o.kind === 'm2m') data = m2mTokenFrom(o.data)
   else if (o.kind === 'oauth') data = oauthTokenFrom(o.data)
@@ -293,19 +355,24 @@ function verifyM2MToken(token, options) {
 const BATCH_OWN_MAX = 128
 const asValue = (e) => e
 
+// A verifier its caller dropped without close() is released when it is collected.
+const abandoned = new FinalizationRegistry((verifier) => verifier.retire())
+
 /**
  * A verifier bound to one option set: keys parsed, JWKS scope and HTTP pool
  * ready, so per-call option handling disappears.
  */
 function createM2MVerifier(options = {}) {
   const verifier = createNativeVerifier(normalizeOptions(options))
-  const native = verifier.native
   const m2mOnly = options !== null && typeof options === 'object' && options.m2mOnly === true
-  let closed = false
   const ensureOpen = () => {
-    if (closed) throw new Error('This verifier is closed.')
+    if (verifier.retired) {
+      const e = new Error('This verifier is closed.')
+      e.code = 'verifier-closed'
+      throw e
+    }
   }
-  return {
+  const handle = {
     /** Same result as verifyMachineAuthToken (or verifyM2MToken with `m2mOnly: true`). */
     async verify(token) {
       ensureOpen()
@@ -320,6 +387,7 @@ function createM2MVerifier(options = {}) {
       ensureOpen()
       if (!Array.isArray(tokens)) throw argTypeError(`tokens must be an array, received ${describe(tokens)}`)
       for (const t of tokens) if (typeof t !== 'string') throw argTypeError(`every token must be a string, received ${describe(t)}`)
+      const native = verifier.native
       // The calling thread is a core too: it verifies a share of the batch
       // itself (capped, so the event loop is never held for long) while the
       // rest runs on the other cores.
@@ -341,13 +409,27 @@ function createM2MVerifier(options = {}) {
     },
     /** Counters: calls settled without a thread hop (`local`), network calls (`remote`), cache sizes. */
     stats() {
-      return native.stats()
+      ensureOpen()
+      return verifier.native.stats()
     },
-    /** Releases this verifier; shared caches and the HTTP pool stay for other verifiers. */
+    /**
+     * Releases this verifier: its reuse map now, its native state (parsed keys,
+     * counters) once calls in flight have settled. Shared caches (JWKS,
+     * signatures) and the HTTP pool stay for other verifiers. Later calls reject.
+     */
     close() {
-      closed = true
+      if (verifier.retired) return
+      verifier.retire()
+      abandoned.unregister(handle)
     },
   }
+  abandoned.register(handle, verifier, handle)
+  return handle
 }
 
-module.exports = { verifyMachineAuthToken, verifyM2MToken, createM2MVerifier, normalizeOptions, verifierFor, toResult }
+/** What the reuse maps of all verifiers hold together, against the process-wide ceiling. */
+function reuseStats() {
+  return { entries: reuse.entries, bytes: reuse.bytes, maxEntries: REUSE_MAX_ENTRIES, maxBytes: REUSE_MAX_BYTES, verifiersWithEntries: holders.size, cachedVerifiers: verifiers.size }
+}
+
+module.exports = { verifyMachineAuthToken, verifyM2MToken, createM2MVerifier, normalizeOptions, verifierFor, toResult, reuseStats }

@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
-# The whole test suite: builds the addon (release) and, through the Rust test
-# build, the Backend API emulator binary; then runs the Rust tests, the Vitest
-# suites, the bench harness's own tests and the type check. Every suite runs; the exit code is non-zero if any failed.
+# The whole test suite: builds the addon (release), then in one cargo build the Rust tests, the
+# Backend API emulator and the test addon (scripts/build-test-addon.sh); runs the Rust tests,
+# the Vitest suites, the bench harness's tests and the type check; then the security catalogue
+# census (scripts/census.mjs), which counts only the row tests that ran and asserted. Every
+# step runs; the exit code is non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 echo "==> building the native addon (release)"
 npx napi build --platform --release || exit 1
-echo "==> building the Rust tests and the Backend API emulator"
-cargo test --workspace --no-run || exit 1
+echo "==> building the Rust tests, the Backend API emulator and the test addon"
+bash scripts/build-test-addon.sh || exit 1
+
+# Where the suites record, test by test, what ran for the census.
+export CLERK_M2M_CENSUS_DIR="$PWD/target/census"
+rm -rf "$CLERK_M2M_CENSUS_DIR" && mkdir -p "$CLERK_M2M_CENSUS_DIR"
 
 status=0
 echo "==> Rust tests"
-cargo test --workspace || status=1
+cargo test --workspace --no-fail-fast --features clerk-m2m-native/test-hooks || status=1
 echo "==> Vitest"
 npx vitest run || status=1
 echo "==> bench harness tests (statistics, parsing, targets, end-to-end arithmetic)"
 node --test bench/test/ || status=1
 echo "==> type check"
 npx tsc -p tsconfig.json --noEmit && echo "type check: ok" || status=1
+echo "==> security catalogue census"
+node scripts/census.mjs || status=1
 exit $status

@@ -21,6 +21,7 @@ type ApiResult<T> = std::result::Result<T, ClerkApiResponseError>;
 
 /// Options of a [`NativeM2MClient`], already type-checked by `lib/m2m.js`.
 #[napi(object)]
+#[derive(Default)]
 pub struct NativeM2MClientOptions {
     pub secret_key: Option<String>,
     pub machine_secret_key: Option<String>,
@@ -63,8 +64,10 @@ where
 #[napi]
 impl NativeM2MClient {
     /// Validates the options (`apiUrl` https except loopback, no credentials; `timeoutMs` 1..=120000).
+    /// `options` absent or `null` = every default.
     #[napi(constructor, catch_unwind)]
-    pub fn new(options: NativeM2MClientOptions) -> Result<Self> {
+    pub fn new(options: Option<NativeM2MClientOptions>) -> Result<Self> {
+        let options = options.unwrap_or_default();
         let raw = RawM2mClientOptions {
             secret_key: options.secret_key,
             machine_secret_key: options.machine_secret_key,

@@ -17,8 +17,8 @@
 
 use crate::constants::TokenType;
 use crate::errors::{
-    action, ClerkApiError, ClerkApiResponseError, MachineErrorCode, MachineTokenVerificationError, Reason,
-    TokenVerificationError,
+    action, ClerkApiError, ClerkApiResponseError, FailureReason, MachineErrorCode, MachineTokenVerificationError, Reason,
+    TokenVerificationError, Transport,
 };
 use crate::http::{self, Retry};
 use crate::secret::Secret;
@@ -32,6 +32,9 @@ use url::Url;
 pub const KIND_INVALID_REQUEST: &str = "invalid-request";
 /// `ClerkApiResponseError::kind` for a response that could not be used (not JSON, not an object, malformed errors).
 pub const KIND_INVALID_RESPONSE: &str = "invalid-response";
+/// `ClerkApiResponseError::kind` for a verify call that needs the instance secret key and has none
+/// (refused before sending, like [`KIND_INVALID_REQUEST`], but a missing key rather than a bad request).
+pub const KIND_MISSING_SECRET_KEY: &str = "missing-secret-key";
 
 /// The reference's message when a secret key is required and missing (`assertValidSecretKey`).
 pub const MISSING_SECRET_KEY_MESSAGE: &str =
@@ -260,6 +263,7 @@ pub fn unexpected_error(kind: &'static str, message: impl Into<String>) -> Clerk
         clerk_trace_id: String::new(),
         retry_after: None,
         kind: Some(kind),
+        attempts: 0,
     }
 }
 
@@ -322,11 +326,41 @@ pub fn not_found_message(token_type: TokenType) -> &'static str {
     }
 }
 
+/// The reason of a failed Backend API call: from its status, or without one from what failed on
+/// the way (`kind`: the [`http::HttpError::kind`] of a transport failure, or ours).
+pub fn failure_reason(e: &ClerkApiResponseError) -> FailureReason {
+    use crate::errors::TransportKind;
+    match e.status {
+        Some(401 | 403) => FailureReason::Credentials,
+        Some(404) => FailureReason::NotFound,
+        Some(400..=428 | 430..=499) => FailureReason::Refused,
+        Some(s) => FailureReason::unavailable(Transport::status(s, e.retry_after, e.attempts)),
+        None => {
+            let kind = match e.kind {
+                Some("connect") => TransportKind::Connect,
+                Some("timeout") => TransportKind::Timeout,
+                Some("network") => TransportKind::Network,
+                Some("body-too-large") => TransportKind::BodyTooLarge,
+                Some("redirect") => TransportKind::Redirect,
+                Some("protocol") => TransportKind::Protocol,
+                Some("client") => TransportKind::Client,
+                Some(KIND_INVALID_RESPONSE) => TransportKind::InvalidResponse,
+                Some(KIND_MISSING_SECRET_KEY) => return FailureReason::NoKey,
+                // A request refused before sending (bad parameters), or a bug.
+                _ => return FailureReason::Internal,
+            };
+            let message = e.errors.first().map(|x| x.message.clone()).unwrap_or_default();
+            FailureReason::unavailable(Transport { kind, status: None, retry_after: None, attempts: e.attempts, message })
+        }
+    }
+}
+
 /// `handleClerkAPIError` (§2.4): 401 → `secret-key-invalid` with the API's first
 /// message (or `Invalid secret key`); 404 → `token-invalid` with
 /// `not_found_message` (empty → the usual one for `token_type`); anything
 /// else, including failures without a status → `unexpected-error`
-/// `Unexpected error` with the status. Never an `action`.
+/// `Unexpected error` with the status. Never an `action`. The reason is
+/// [`failure_reason`] (for failures without a status, the transport failure).
 pub fn map_machine_error(token_type: TokenType, err: &ClerkApiResponseError, not_found: &str) -> MachineTokenVerificationError {
     let (code, message) = match err.status {
         Some(401) => {
@@ -339,7 +373,7 @@ pub fn map_machine_error(token_type: TokenType, err: &ClerkApiResponseError, not
         }
         _ => (MachineErrorCode::UnexpectedError, "Unexpected error".to_owned()),
     };
-    MachineTokenVerificationError::new(code, message).with_status(err.status)
+    MachineTokenVerificationError::new(code, failure_reason(err), message).with_status(err.status)
 }
 
 // ---------------------------------------------------------------------------
@@ -369,8 +403,8 @@ async fn execute(cfg: &BapiConfig, call: Call<'_>) -> Result<Value, ClerkApiResp
         timeout: cfg.timeout,
     })
     .await
-    .map_err(|e| unexpected_error(e.kind(), e.to_string()))?;
-    interpret(&resp)
+    .map_err(|e| ClerkApiResponseError { attempts: e.attempts(), ..unexpected_error(e.kind(), e.to_string()) })?;
+    interpret(&resp).map_err(|e| ClerkApiResponseError { attempts: resp.attempts, ..e })
 }
 
 /// The response half of `buildRequest`, with the divergences listed in the module docs.
@@ -396,6 +430,7 @@ fn interpret(resp: &http::Response) -> Result<Value, ClerkApiResponseError> {
             clerk_trace_id: trace_id(json.as_ref(), resp),
             retry_after: resp.retry_after(),
             kind: None,
+            attempts: resp.attempts,
         });
     }
     match json {
@@ -435,7 +470,7 @@ pub async fn verify_m2m_opaque_with_key(cfg: &BapiConfig, token: &str, machine_s
 /// reference throws before any request (→ `Unexpected error`, no status).
 async fn verify_with_secret_key(cfg: &BapiConfig, segments: &[&str], field: &str, value: &str) -> Result<Value, ClerkApiResponseError> {
     let Some(secret) = cfg.secret() else {
-        return Err(unexpected_error(KIND_INVALID_REQUEST, MISSING_SECRET_KEY_MESSAGE));
+        return Err(unexpected_error(KIND_MISSING_SECRET_KEY, MISSING_SECRET_KEY_MESSAGE));
     };
     let url = url_or_error(build_url(cfg, false, segments))?;
     let mut body = Map::new();
@@ -474,15 +509,18 @@ pub async fn fetch_jwks(cfg: &BapiConfig) -> Result<Value, TokenVerificationErro
         )
         .with_action(action::SET_CLERK_SECRET_KEY));
     };
-    let url = jwks_url(cfg).map_err(|m| jwks_error(Reason::RemoteJwkFailedToLoad, m))?;
+    let url = jwks_url(cfg).map_err(|m| jwks_error(Reason::RemoteJwkFailedToLoad, m).with_failure(FailureReason::Internal))?;
     let shown = http::display_url(&url);
     let result = http::send(http::Request { method: Method::GET, url: &url, bearer: Some(secret), body: None, retry: Retry::Idempotent, timeout: cfg.timeout }).await;
     let resp = match result {
         Ok(resp) => resp,
-        Err(http::HttpError::Redirect { status, .. }) => {
-            return Err(jwks_error(Reason::RemoteJwkFailedToLoad, format!("Error loading Clerk JWKS from {shown} with code={status}")));
+        Err(e @ http::HttpError::Redirect { status, .. }) => {
+            return Err(jwks_error(Reason::RemoteJwkFailedToLoad, format!("Error loading Clerk JWKS from {shown} with code={status}"))
+                .with_failure(FailureReason::unavailable(e.transport())));
         }
-        Err(e) => return Err(jwks_error(Reason::RemoteJwkFailedToLoad, format!("Error loading Clerk JWKS: {e}"))),
+        Err(e) => {
+            return Err(jwks_error(Reason::RemoteJwkFailedToLoad, format!("Error loading Clerk JWKS: {e}")).with_failure(FailureReason::unavailable(e.transport())))
+        }
     };
     let json = crate::json::parse_segment(&resp.body);
     if !resp.is_success() {
@@ -495,9 +533,16 @@ pub async fn fetch_jwks(cfg: &BapiConfig) -> Result<Value, TokenVerificationErro
             let message = coerce_text(entry.get("message")).unwrap_or_default();
             return Err(jwks_error(Reason::InvalidSecretKey, message));
         }
-        return Err(jwks_error(Reason::RemoteJwkFailedToLoad, format!("Error loading Clerk JWKS from {shown} with code={}", resp.status)));
+        let failure = match resp.status {
+            401 | 403 => FailureReason::Credentials,
+            status => FailureReason::unavailable(Transport::status(status, resp.retry_after(), resp.attempts)),
+        };
+        return Err(jwks_error(Reason::RemoteJwkFailedToLoad, format!("Error loading Clerk JWKS from {shown} with code={}", resp.status)).with_failure(failure));
     }
-    json.ok_or_else(|| jwks_error(Reason::RemoteJwkFailedToLoad, format!("Error loading Clerk JWKS from {shown}: the response is not valid JSON")))
+    json.ok_or_else(|| {
+        let message = format!("Error loading Clerk JWKS from {shown}: the response is not valid JSON");
+        jwks_error(Reason::RemoteJwkFailedToLoad, message.clone()).with_failure(FailureReason::unavailable(Transport::invalid_response(message, resp.attempts)))
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -803,6 +848,35 @@ mod tests {
     }
 
     #[test]
+    fn failure_reasons_of_api_errors_are_codes_not_messages() {
+        use crate::errors::TransportKind;
+        let reason = |status: Option<u16>, kind: Option<&'static str>| {
+            let mut e = api_err(status, &["the message is never read"]);
+            e.kind = kind;
+            e.retry_after = Some(7);
+            e.attempts = 3;
+            failure_reason(&e)
+        };
+        for (status, expected) in [(401, "credentials"), (403, "credentials"), (404, "not-found"), (400, "refused"), (422, "refused"), (500, "unavailable"), (503, "unavailable")] {
+            assert_eq!(reason(Some(status), None).as_str(), expected, "{status}");
+        }
+        let rate_limited = reason(Some(429), None);
+        let t = rate_limited.transport().unwrap();
+        assert_eq!((t.kind, t.status, t.retry_after, t.attempts), (TransportKind::RateLimited, Some(429), Some(7), 3));
+        assert_eq!(t.message, "the Backend API answered 429 (Too Many Requests); retry after 7 s");
+        let t = reason(Some(503), None);
+        assert_eq!(t.transport().map(|t| (t.kind, t.status)), Some((TransportKind::Status, Some(503))));
+        for (kind, expected) in [("timeout", TransportKind::Timeout), ("connect", TransportKind::Connect), ("network", TransportKind::Network), ("invalid-response", TransportKind::InvalidResponse), ("body-too-large", TransportKind::BodyTooLarge)] {
+            let r = reason(None, Some(kind));
+            let t = r.transport().unwrap();
+            assert_eq!((t.kind, t.status, t.attempts, t.message.as_str()), (expected, None, 3, "the message is never read"), "{kind}");
+        }
+        assert_eq!(reason(None, Some(KIND_MISSING_SECRET_KEY)), FailureReason::NoKey);
+        assert_eq!(reason(None, Some(KIND_INVALID_REQUEST)), FailureReason::Internal);
+        assert_eq!(reason(None, None), FailureReason::Internal);
+    }
+
+    #[test]
     fn create_body_has_the_reference_shape() {
         let b = create_m2m_token_body(&CreateM2mTokenParams::default());
         assert_eq!(serde_json::to_string(&b).unwrap(), r#"{"seconds_until_expiration":null,"claims":null,"token_format":"opaque"}"#);
@@ -862,16 +936,17 @@ mod tests {
         // Port 9 on loopback is closed: if a request were sent, the error kind would be "connect".
         let c = cfg("http://127.0.0.1:9");
         let e = verify_oauth_opaque(&c, "oat_x").await.unwrap_err();
-        assert_eq!((e.status, e.kind, e.errors[0].message.as_str()), (None, Some(KIND_INVALID_REQUEST), MISSING_SECRET_KEY_MESSAGE));
+        assert_eq!((e.status, e.kind, e.errors[0].message.as_str()), (None, Some(KIND_MISSING_SECRET_KEY), MISSING_SECRET_KEY_MESSAGE));
+        assert_eq!(failure_reason(&e), FailureReason::NoKey);
         let e = verify_api_key(&c, "ak_x").await.unwrap_err();
-        assert_eq!(e.kind, Some(KIND_INVALID_REQUEST));
+        assert_eq!(e.kind, Some(KIND_MISSING_SECRET_KEY));
         let e = revoke_m2m_token(&c, &RevokeM2mTokenParams::default()).await.unwrap_err();
         assert_eq!((e.kind, e.errors[0].message.as_str()), (Some(KIND_INVALID_REQUEST), MISSING_RESOURCE_ID_MESSAGE));
         let e = revoke_m2m_token(&c, &RevokeM2mTokenParams { m2m_token_id: "../machines/mch_x".into(), ..Default::default() }).await.unwrap_err();
         assert_eq!(e.kind, Some(KIND_INVALID_REQUEST));
         let e = fetch_jwks(&c).await.unwrap_err();
-        assert_eq!((e.reason, e.action.as_deref()), (Reason::RemoteJwkFailedToLoad, Some(action::SET_CLERK_SECRET_KEY)));
+        assert_eq!((e.reason, e.action.as_deref(), &e.failure), (Reason::RemoteJwkFailedToLoad, Some(action::SET_CLERK_SECRET_KEY), &FailureReason::NoKey));
         let m = map_machine_error(TokenType::OAuthToken, &verify_oauth_opaque(&c, "oat_x").await.unwrap_err(), "OAuth token not found");
-        assert_eq!((m.code, m.status), (MachineErrorCode::UnexpectedError, None));
+        assert_eq!((m.code, m.status, m.reason), (MachineErrorCode::UnexpectedError, None, FailureReason::NoKey));
     }
 }

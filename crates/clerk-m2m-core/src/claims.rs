@@ -339,7 +339,11 @@ mod tests {
     const NOW: FixedClock = FixedClock(NOW_S * 1000.0);
 
     fn err(reason: Reason, message: &str, action: Option<&str>) -> TokenVerificationError {
-        TokenVerificationError { reason, message: message.to_owned(), action: action.map(str::to_owned) }
+        let e = TokenVerificationError::new(reason, message);
+        match action {
+            Some(a) => e.with_action(a),
+            None => e,
+        }
     }
 
     #[test]

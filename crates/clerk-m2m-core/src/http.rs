@@ -10,6 +10,7 @@
 //! One process-wide [`reqwest::Client`] keeps connections pooled and alive, so
 //! a warm verifier pays no TCP/TLS handshake per call.
 
+use crate::errors::{Transport, TransportKind};
 use crate::secret::Secret;
 use rand::Rng;
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -161,6 +162,20 @@ impl HttpError {
             | HttpError::Protocol { attempts, .. } => *attempts,
             HttpError::InvalidRequest { .. } | HttpError::Client { .. } => 0,
         }
+    }
+
+    /// What failed, as the failure reasons carry it ([`crate::errors::FailureReason::Unavailable`]).
+    pub fn transport(&self) -> Transport {
+        let (kind, status) = match self {
+            HttpError::Timeout { .. } => (TransportKind::Timeout, None),
+            HttpError::Connect { .. } => (TransportKind::Connect, None),
+            HttpError::Network { .. } => (TransportKind::Network, None),
+            HttpError::BodyTooLarge { .. } => (TransportKind::BodyTooLarge, None),
+            HttpError::Redirect { status, .. } => (TransportKind::Redirect, Some(*status)),
+            HttpError::Protocol { .. } => (TransportKind::Protocol, None),
+            HttpError::InvalidRequest { .. } | HttpError::Client { .. } => (TransportKind::Client, None),
+        };
+        Transport { kind, status, retry_after: None, attempts: self.attempts(), message: self.to_string() }
     }
 
     /// Failures where the request may not have been processed and a new connection may succeed.

@@ -25,7 +25,7 @@
 
 use crate::bapi::{self, js_string, js_truthy, BapiConfig};
 use crate::clock::Clock;
-use crate::errors::{action, Reason, TokenVerificationError};
+use crate::errors::{action, FailureReason, Reason, TokenVerificationError, Transport};
 use crate::keys::VerificationKey;
 use crate::redact::echo_untrusted;
 use crate::secret::Secret;
@@ -125,6 +125,11 @@ pub struct JwksStats {
 pub struct CachedJwk {
     pub jwk: Value,
     pub key: VerificationKey,
+    /// When the fetch that served this key stops vouching for it (fetch time + TTL, ms):
+    /// nothing verified with the key may be reused past it (the signature cache and the
+    /// JS reuse map bound their entries by it), since a refetch may serve another key
+    /// under the same `kid`, or none. Infinite for keys parsed outside a fetch.
+    pub expires_at_ms: f64,
 }
 
 impl std::ops::Deref for CachedJwk {
@@ -218,11 +223,24 @@ pub fn kid_mismatch_error(kid_key: &str) -> TokenVerificationError {
 
 /// Reads a JWKS document into `kid → JWK` (last wins), as the reference's
 /// `keys.forEach(key => cache.keys[key.kid] = key)` would, with a key-count cap.
+/// The keys carry no expiry (see [`CachedJwk::expires_at_ms`]); the cache's fetches use
+/// [`parse_jwks_fetched`].
 pub fn parse_jwks(doc: &Value, max_keys: usize) -> Result<KeyMap, TokenVerificationError> {
-    let no_keys = || TokenVerificationError::new(Reason::RemoteJwkFailedToLoad, NO_SIGNING_KEYS_MESSAGE).with_action(action::CONTACT_SUPPORT);
-    let invalid = |why: &str| {
-        TokenVerificationError::new(Reason::RemoteJwkInvalid, format!("The JWKS endpoint returned an invalid key set ({why}). Contact support@clerk.com."))
+    parse_jwks_fetched(doc, max_keys, f64::INFINITY)
+}
+
+/// [`parse_jwks`] for a document fetched now, whose keys are good until `expires_at_ms`.
+pub fn parse_jwks_fetched(doc: &Value, max_keys: usize, expires_at_ms: f64) -> Result<KeyMap, TokenVerificationError> {
+    // The endpoint answered, but with nothing usable: the instance's keys are unavailable.
+    let unusable = |message: &str| FailureReason::unavailable(Transport::invalid_response(message, 0));
+    let no_keys = || {
+        TokenVerificationError::new(Reason::RemoteJwkFailedToLoad, NO_SIGNING_KEYS_MESSAGE)
             .with_action(action::CONTACT_SUPPORT)
+            .with_failure(unusable(NO_SIGNING_KEYS_MESSAGE))
+    };
+    let invalid = |why: &str| {
+        let message = format!("The JWKS endpoint returned an invalid key set ({why}). Contact support@clerk.com.");
+        TokenVerificationError::new(Reason::RemoteJwkInvalid, message.clone()).with_action(action::CONTACT_SUPPORT).with_failure(unusable(&message))
     };
     let Some(keys) = doc.as_object().and_then(|o| o.get("keys")) else {
         return Err(no_keys());
@@ -245,7 +263,7 @@ pub fn parse_jwks(doc: &Value, max_keys: usize) -> Result<KeyMap, TokenVerificat
             // A primitive has no `kid` property.
             _ => "undefined".to_owned(),
         };
-        map.insert(kid, Arc::new(CachedJwk { key: VerificationKey::from_jwk(item), jwk: item.clone() }));
+        map.insert(kid, Arc::new(CachedJwk { key: VerificationKey::from_jwk(item), jwk: item.clone(), expires_at_ms }));
     }
     Ok(map)
 }
@@ -395,11 +413,12 @@ impl JwksCache {
     /// One JWKS fetch for `scope`; merges the keys and retires `flight` when done.
     async fn fetch(&self, scope: &JwksScope, cfg: &BapiConfig, clock: &dyn Clock, flight: &Flight) -> FlightResult {
         self.fetches.fetch_add(1, Ordering::Relaxed);
-        let result = match bapi::fetch_jwks(cfg).await {
-            Ok(doc) => parse_jwks(&doc, self.config.max_keys_per_scope).map(Arc::new),
+        let fetched = bapi::fetch_jwks(cfg).await;
+        let now = clock.now_ms();
+        let result = match fetched {
+            Ok(doc) => parse_jwks_fetched(&doc, self.config.max_keys_per_scope, now + self.config.ttl_ms).map(Arc::new),
             Err(e) => Err(e),
         };
-        let now = clock.now_ms();
         let mut st = lock(&self.state);
         let max_keys = self.config.max_keys_per_scope;
         let entry = self.entry(&mut st, scope, now);
@@ -481,7 +500,7 @@ mod tests {
         let entry = cache.entry(&mut st, scope, at);
         for k in keys {
             let jwk = json!({"kid": k});
-            entry.keys.insert((*k).to_owned(), Arc::new(CachedJwk { key: VerificationKey::from_jwk(&jwk), jwk }));
+            entry.keys.insert((*k).to_owned(), Arc::new(CachedJwk { key: VerificationKey::from_jwk(&jwk), jwk, expires_at_ms: at + JWKS_CACHE_TTL_MS }));
         }
         entry.last_updated_at = Some(at);
     }

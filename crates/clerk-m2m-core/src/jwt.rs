@@ -20,7 +20,7 @@ use crate::claims::{self, resolve_clock_skew};
 use crate::clock::Clock;
 use crate::constants::{JWT_CATEGORY_M2M_TOKEN, OAUTH_ACCESS_TOKEN_TYPES};
 use crate::decode::DecodedJwt;
-use crate::errors::{action, MachineErrorCode, MachineTokenVerificationError, Reason, TokenVerificationError};
+use crate::errors::{action, FailureReason, MachineErrorCode, MachineTokenVerificationError, Reason, TokenVerificationError};
 use crate::jsfmt::get;
 use crate::keys::{verify_signature_digest, VerificationKey};
 use crate::resources::{IdPOAuthAccessToken, M2MToken};
@@ -42,6 +42,9 @@ pub struct JwtVerifyOptions<'a> {
     pub header_type: Option<&'a [&'a str]>,
     /// Where verified signatures are remembered (`None` = always do the RSA operation).
     pub signature_cache: Option<&'a SignatureCache>,
+    /// When the key stops being vouched for (its JWKS fetch time + TTL; `None` for a PEM):
+    /// a remembered signature never outlives it.
+    pub key_expires_at_ms: Option<f64>,
 }
 
 /// How a valid signature was established.
@@ -75,7 +78,7 @@ pub fn verify_jwt(
     match verified {
         Ok(true) => {
             if let (false, Some((c, k))) = (seen, cached) {
-                c.remember(k, clock.now_ms());
+                c.remember(k, clock.now_ms(), options.key_expires_at_ms);
             }
         }
         Ok(false) => return Err(TokenVerificationError::new(Reason::TokenInvalidSignature, "JWT signature is invalid.")),
@@ -98,18 +101,19 @@ pub fn verify_jwt(
 fn signature_exception(message: String) -> TokenVerificationError {
     TokenVerificationError::new(Reason::TokenVerificationFailed, format!("Error verifying JWT signature. Error: {message}"))
         .with_action(action::ENSURE_CLERK_JWT)
+        .with_failure(FailureReason::KeyUnusable)
 }
 
 /// A verification or key-resolution failure as the machine paths report it:
 /// `token-verification-failed` with the message only (the inner `reason` and
-/// `action` are dropped, as in the reference).
+/// `action` are dropped, as in the reference); our failure reason is kept.
 pub fn machine_error(error: TokenVerificationError) -> MachineTokenVerificationError {
-    MachineTokenVerificationError::new(MachineErrorCode::TokenVerificationFailed, error.message)
+    MachineTokenVerificationError::new(MachineErrorCode::TokenVerificationFailed, error.failure, error.message)
 }
 
 /// Neither `jwtKey` nor `secretKey`: the only machine error with an `action`.
 pub fn failed_to_resolve_jwk_error() -> MachineTokenVerificationError {
-    MachineTokenVerificationError::new(MachineErrorCode::TokenVerificationFailed, "Failed to resolve JWK during verification.")
+    MachineTokenVerificationError::new(MachineErrorCode::TokenVerificationFailed, FailureReason::NoKey, "Failed to resolve JWK during verification.")
         .with_action(action::SET_CLERK_JWT_KEY)
 }
 
@@ -120,7 +124,7 @@ pub fn check_m2m_category(decoded: &DecodedJwt<'_>) -> Result<(), MachineTokenVe
     match get(&decoded.header, "cat") {
         None => Ok(()),
         Some(Value::String(cat)) if cat == JWT_CATEGORY_M2M_TOKEN => Ok(()),
-        Some(_) => Err(MachineTokenVerificationError::new(MachineErrorCode::TokenInvalid, "Invalid M2M JWT category.")),
+        Some(_) => Err(MachineTokenVerificationError::new(MachineErrorCode::TokenInvalid, FailureReason::Category, "Invalid M2M JWT category.")),
     }
 }
 
@@ -134,6 +138,8 @@ pub struct MachineJwtOptions<'a> {
     pub clock_skew_ms: Option<f64>,
     /// The verified-signature cache, when enabled.
     pub signature_cache: Option<&'a SignatureCache>,
+    /// See [`JwtVerifyOptions::key_expires_at_ms`].
+    pub key_expires_at_ms: Option<f64>,
 }
 
 /// `verifyM2MJwt` once the key is resolved: category check, `verifyJwt`
@@ -152,6 +158,7 @@ pub fn verify_m2m_jwt_with_key(
         audience: options.audience,
         clock_skew_ms: options.clock_skew_ms,
         signature_cache: options.signature_cache,
+        key_expires_at_ms: options.key_expires_at_ms,
         ..JwtVerifyOptions::default()
     };
     let check = verify_jwt(token, &decoded, key, &jwt_options, clock).map_err(machine_error)?;
@@ -173,6 +180,7 @@ pub fn verify_oauth_jwt_with_key(
         clock_skew_ms: options.clock_skew_ms,
         header_type: Some(&OAUTH_ACCESS_TOKEN_TYPES[..]),
         signature_cache: options.signature_cache,
+        key_expires_at_ms: options.key_expires_at_ms,
         ..JwtVerifyOptions::default()
     };
     let check = verify_jwt(token, decoded, key, &jwt_options, clock).map_err(machine_error)?;
@@ -244,7 +252,11 @@ mod tests {
     }
 
     fn err(reason: Reason, message: &str, action: Option<&str>) -> TokenVerificationError {
-        TokenVerificationError { reason, message: message.to_owned(), action: action.map(str::to_owned) }
+        let e = TokenVerificationError::new(reason, message);
+        match action {
+            Some(a) => e.with_action(a),
+            None => e,
+        }
     }
 
     #[test]
@@ -267,7 +279,8 @@ mod tests {
                 Reason::TokenVerificationFailed,
                 "Error verifying JWT signature. Error: JWK \"alg\" does not match the requested algorithm",
                 ENSURE,
-            );
+            )
+            .with_failure(FailureReason::KeyUnusable);
             assert_eq!(run(&t, &pem_key(), &JwtVerifyOptions::default()), Err(expected.clone()));
             let rs256_jwk = VerificationKey::from_jwk(&with(key_a().jwk(), json!({"alg": "RS256"})));
             assert_eq!(run(&t, &rs256_jwk, &JwtVerifyOptions::default()), Err(expected));
@@ -328,7 +341,7 @@ mod tests {
         for (key, inner) in cases {
             assert_eq!(
                 run(&t, &key, &JwtVerifyOptions::default()),
-                Err(err(Reason::TokenVerificationFailed, &format!("Error verifying JWT signature. Error: {inner}"), ENSURE))
+                Err(err(Reason::TokenVerificationFailed, &format!("Error verifying JWT signature. Error: {inner}"), ENSURE).with_failure(FailureReason::KeyUnusable))
             );
         }
     }
@@ -406,8 +419,8 @@ mod tests {
         verify_m2m_jwt_with_key(token, decoded, key, options, &NOW).map(|(t, _)| t)
     }
 
-    fn mtve(code: MachineErrorCode, message: &str) -> MachineTokenVerificationError {
-        MachineTokenVerificationError::new(code, message)
+    fn mtve(code: MachineErrorCode, reason: FailureReason, message: &str) -> MachineTokenVerificationError {
+        MachineTokenVerificationError::new(code, reason, message)
     }
 
     #[test]
@@ -429,31 +442,32 @@ mod tests {
         for cat in [json!("cl_B7d4PD111AAA"), json!("cl_B7d4PD222AAA"), json!("cl_I7d4PD111III"), json!(null), json!(""), json!(333), json!([]), json!("cl_B7d4PD333AAA ")] {
             // Signed by another key: the category is reported without any signature work.
             let t = token_with(&with(h0(), json!({"cat": cat.clone()})), &p0(), key_b(), JwtAlgorithm::RS256);
-            assert_eq!(m2m(&t, &pem_key(), &MachineJwtOptions::default()), Err(mtve(MachineErrorCode::TokenInvalid, "Invalid M2M JWT category.")), "{cat}");
+            assert_eq!(m2m(&t, &pem_key(), &MachineJwtOptions::default()), Err(mtve(MachineErrorCode::TokenInvalid, FailureReason::Category, "Invalid M2M JWT category.")), "{cat}");
         }
         // Null header: no cat → continues to verifyJwt (ours, J-35).
         let t = raw_token("null", &p0().to_string(), key_a(), JwtAlgorithm::RS256);
         assert_eq!(
             m2m(&t, &pem_key(), &MachineJwtOptions::default()),
-            Err(mtve(MachineErrorCode::TokenVerificationFailed, "Invalid JWT algorithm undefined. Supported: RS256,RS384,RS512."))
+            Err(mtve(MachineErrorCode::TokenVerificationFailed, FailureReason::Algorithm, "Invalid JWT algorithm undefined. Supported: RS256,RS384,RS512."))
         );
     }
 
     #[test]
     fn m2m_errors_are_wrapped_without_reason_or_action() {
-        let cases: [(String, &str); 5] = [
-            (token(&with(h0(), json!({"typ": "at+jwt"})), &p0()), r#"Invalid JWT type "at+jwt". Expected "JWT"."#),
-            (token(&with(h0(), json!({"alg": "__delete__"})), &p0()), "Invalid JWT algorithm undefined. Supported: RS256,RS384,RS512."),
-            (token_with(&h0(), &p0(), key_b(), JwtAlgorithm::RS256), "JWT signature is invalid."),
+        let cases: [(String, FailureReason, &str); 5] = [
+            (token(&with(h0(), json!({"typ": "at+jwt"})), &p0()), FailureReason::Claims, r#"Invalid JWT type "at+jwt". Expected "JWT"."#),
+            (token(&with(h0(), json!({"alg": "__delete__"})), &p0()), FailureReason::Algorithm, "Invalid JWT algorithm undefined. Supported: RS256,RS384,RS512."),
+            (token_with(&h0(), &p0(), key_b(), JwtAlgorithm::RS256), FailureReason::Signature, "JWT signature is invalid."),
             (
                 token_with(&with(h0(), json!({"alg": "RS384"})), &p0(), key_a(), JwtAlgorithm::RS384),
+                FailureReason::KeyUnusable,
                 "Error verifying JWT signature. Error: JWK \"alg\" does not match the requested algorithm",
             ),
-            (token(&h0(), &with(p0(), json!({"exp": "__delete__"}))), "Invalid JWT expiry date claim (exp) undefined. Expected number."),
+            (token(&h0(), &with(p0(), json!({"exp": "__delete__"}))), FailureReason::Claims, "Invalid JWT expiry date claim (exp) undefined. Expected number."),
         ];
-        for (t, message) in cases {
+        for (t, reason, message) in cases {
             let e = m2m(&t, &pem_key(), &MachineJwtOptions::default()).unwrap_err();
-            assert_eq!(e, mtve(MachineErrorCode::TokenVerificationFailed, message));
+            assert_eq!(e, mtve(MachineErrorCode::TokenVerificationFailed, reason, message));
             assert_eq!(e.status, None);
             assert_eq!(e.action, None);
         }
@@ -467,7 +481,7 @@ mod tests {
     #[test]
     fn m2m_lenient_audience_and_skew() {
         let aud = vec!["other".to_owned()];
-        let opts = MachineJwtOptions { audience: &aud, clock_skew_ms: None, signature_cache: None };
+        let opts = MachineJwtOptions { audience: &aud, clock_skew_ms: None, signature_cache: None, key_expires_at_ms: None };
         assert!(m2m(&token(&h0(), &p0()), &pem_key(), &opts).is_ok(), "no aud in the token passes");
         assert_eq!(
             m2m(&token(&h0(), &with(p0(), json!({"aud": ["mch_1xxxxx", "mch_2xxxxx"]}))), &pem_key(), &opts).unwrap_err().message,
@@ -477,7 +491,7 @@ mod tests {
         assert!(m2m(&token(&h0(), &with(p0(), json!({"azp": "x", "iss": "y"}))), &pem_key(), &opts).is_ok());
         let t = token(&h0(), &with(p0(), json!({"exp": NOW_S - 2.0})));
         assert!(m2m(&t, &pem_key(), &MachineJwtOptions::default()).is_ok(), "inside the default 5 s");
-        assert!(m2m(&t, &pem_key(), &MachineJwtOptions { audience: &[], clock_skew_ms: Some(0.0), signature_cache: None }).is_err());
+        assert!(m2m(&t, &pem_key(), &MachineJwtOptions { audience: &[], clock_skew_ms: Some(0.0), signature_cache: None, key_expires_at_ms: None }).is_err());
     }
 
     #[test]
@@ -486,7 +500,7 @@ mod tests {
         let t = token(&h0(), &with(p0(), json!({"scopes": 5})));
         assert_eq!(
             m2m(&t, &pem_key(), &MachineJwtOptions::default()),
-            Err(mtve(MachineErrorCode::TokenVerificationFailed, "Invalid M2M JWT scopes claim (scopes) 5. Expected a space-separated string."))
+            Err(mtve(MachineErrorCode::TokenVerificationFailed, FailureReason::Claims, "Invalid M2M JWT scopes claim (scopes) 5. Expected a space-separated string."))
         );
         let t = token(&h0(), &with(p0(), json!({"aud": "mch_x"})));
         assert_eq!(m2m(&t, &pem_key(), &MachineJwtOptions::default()).unwrap().scopes, JsValue::string("mch_x"));
@@ -529,11 +543,12 @@ mod tests {
         );
         // Strict audience after the signature; the lenient one is not applied.
         let expected = vec!["other".to_owned()];
-        let opts = MachineJwtOptions { audience: &expected, clock_skew_ms: None, signature_cache: None };
+        let opts = MachineJwtOptions { audience: &expected, clock_skew_ms: None, signature_cache: None, key_expires_at_ms: None };
         assert_eq!(
             oauth(&token(&oauth_header(), &payload), &opts),
             Err(mtve(
                 MachineErrorCode::TokenVerificationFailed,
+                FailureReason::Claims,
                 r#"OAuth audience mismatch. Verification expected audience ["other"], but incoming token has aud "api"."#
             ))
         );
@@ -543,7 +558,7 @@ mod tests {
             "Invalid OAuth audience claim (aud) undefined. Expected a non-empty string or a non-empty array of non-empty strings."
         );
         let api = vec!["api".to_owned()];
-        assert!(oauth(&token(&oauth_header(), &payload), &MachineJwtOptions { audience: &api, clock_skew_ms: None, signature_cache: None }).is_ok());
+        assert!(oauth(&token(&oauth_header(), &payload), &MachineJwtOptions { audience: &api, clock_skew_ms: None, signature_cache: None, key_expires_at_ms: None }).is_ok());
         // Forged token with a mismatching audience: the signature is reported.
         let forged = token_with(&oauth_header(), &payload, key_b(), JwtAlgorithm::RS256);
         assert_eq!(oauth(&forged, &opts).unwrap_err().message, "JWT signature is invalid.");
@@ -559,7 +574,7 @@ mod tests {
         assert_eq!(e.message, "Failed to resolve JWK during verification.");
         assert_eq!(e.action.as_deref(), Some("Set the CLERK_JWT_KEY environment variable."));
         let wrapped = machine_error(TokenVerificationError::new(Reason::JwkKidMismatch, "m").with_action("a"));
-        assert_eq!(wrapped, mtve(MachineErrorCode::TokenVerificationFailed, "m"));
+        assert_eq!(wrapped, mtve(MachineErrorCode::TokenVerificationFailed, FailureReason::KidMissing, "m"));
     }
 
     proptest::proptest! {
@@ -582,7 +597,7 @@ mod tests {
             };
             if let Ok(decoded) = crate::decode::decode_with_limit(&t, 1 << 20) {
                 let aud = vec!["a".to_owned()];
-                let opts = MachineJwtOptions { audience: &aud, clock_skew_ms: skew, signature_cache: None };
+                let opts = MachineJwtOptions { audience: &aud, clock_skew_ms: skew, signature_cache: None, key_expires_at_ms: None };
                 for key in [pem_key(), jwk_key()] {
                     let _ = verify_jwt(&t, &decoded, &key, &JwtVerifyOptions::default(), &NOW);
                     if let Ok((tok, _)) = verify_m2m_jwt_with_key(&t, decoded.clone(), &key, &opts, &NOW) { let _ = tok.to_json(); }

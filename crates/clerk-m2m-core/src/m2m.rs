@@ -176,7 +176,9 @@ pub fn list_params_from_json(params: &Value) -> Result<ListM2mTokensParams, Cler
 // Results to JSON
 
 /// The error as the JS layer rebuilds it: snake_case entries (what
-/// `ClerkAPIError`'s constructor reads), camelCase envelope, and our `kind`.
+/// `ClerkAPIError`'s constructor reads), camelCase envelope, and ours: `kind`,
+/// the failure `reason` ([`bapi::failure_reason`]) and, when the API
+/// gave no usable answer, the `transport` failure.
 pub fn api_error_to_json(e: &ClerkApiResponseError) -> Value {
     let errors: Vec<Value> = e
         .errors
@@ -194,14 +196,20 @@ pub fn api_error_to_json(e: &ClerkApiResponseError) -> Value {
             Value::Object(m)
         })
         .collect();
-    json!({
+    let reason = bapi::failure_reason(e);
+    let mut out = json!({
         "status": e.status,
         "statusText": e.status_text,
         "errors": errors,
         "clerkTraceId": e.clerk_trace_id,
         "retryAfter": e.retry_after,
         "kind": e.kind,
-    })
+        "reason": reason.as_str(),
+    });
+    if let (Some(t), Some(o)) = (reason.transport(), out.as_object_mut()) {
+        o.insert("transport".into(), json!({"kind": t.kind.as_str(), "message": t.message, "status": t.status, "retryAfter": t.retry_after, "attempts": t.attempts}));
+    }
+    out
 }
 
 /// One call's settled result: `{"ok": <body>}` or `{"error": <api_error_to_json>}`.
@@ -291,13 +299,19 @@ mod tests {
             clerk_trace_id: "trace".into(),
             retry_after: Some(7),
             kind: None,
+            attempts: 1,
         };
         assert_eq!(
             api_error_to_json(&e),
-            json!({"status": 429, "statusText": "Too Many Requests", "errors": [{"code": "rate_limited", "message": "slow down", "long_message": "long", "meta": {"param_name": "x"}}, {"code": "c", "message": "m"}], "clerkTraceId": "trace", "retryAfter": 7, "kind": null})
+            json!({"status": 429, "statusText": "Too Many Requests", "errors": [{"code": "rate_limited", "message": "slow down", "long_message": "long", "meta": {"param_name": "x"}}, {"code": "c", "message": "m"}], "clerkTraceId": "trace", "retryAfter": 7, "kind": null,
+                "reason": "unavailable", "transport": {"kind": "rate-limited", "message": "the Backend API answered 429 (Too Many Requests); retry after 7 s", "status": 429, "retryAfter": 7, "attempts": 1}})
         );
         let s = outcome_json(Err(bapi::unexpected_error("timeout", "request timed out")));
-        assert_eq!(s, r#"{"error":{"status":null,"statusText":"","errors":[{"code":"unexpected_error","message":"request timed out"}],"clerkTraceId":"","retryAfter":null,"kind":"timeout"}}"#);
+        assert_eq!(
+            s,
+            r#"{"error":{"status":null,"statusText":"","errors":[{"code":"unexpected_error","message":"request timed out"}],"clerkTraceId":"","retryAfter":null,"kind":"timeout","reason":"unavailable","transport":{"kind":"timeout","message":"request timed out","status":null,"retryAfter":null,"attempts":0}}}"#
+        );
+        assert!(outcome_json(Err(bapi::unexpected_error(bapi::KIND_INVALID_REQUEST, "bad"))).contains(r#""reason":"internal""#));
         assert_eq!(outcome_json(Ok(json!({"id": "mt_1"}))), r#"{"ok":{"id":"mt_1"}}"#);
         assert!(internal_error_json("boom").contains(r#""kind":"internal""#));
     }

@@ -53,11 +53,43 @@ fn cache_until(outcome: &Outcome, now_ms: f64, ttl_ms: f64) -> Option<f64> {
     }
 }
 
+/// Held by the caller that opened a flight: removes the flight from the map when
+/// that caller finishes, fails or is dropped (a cancelled request). Without it, a
+/// cancelled leader would leave its cell behind; a waiter would then fill it and
+/// every later call would get that answer, with no expiry.
+struct FlightGuard<'a> {
+    flights: &'a Mutex<HashMap<Key, Arc<OnceCell<Outcome>>>>,
+    key: Key,
+    cell: Arc<OnceCell<Outcome>>,
+}
+
+impl Drop for FlightGuard<'_> {
+    fn drop(&mut self) {
+        let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+        // Only this flight: a later one for the same token is not ours to remove.
+        if flights.get(&self.key).is_some_and(|c| Arc::ptr_eq(c, &self.cell)) {
+            flights.remove(&self.key);
+        }
+    }
+}
+
 impl OpaqueAnswers {
     /// `result_ttl_ms` of 0 disables the result cache.
     pub fn new(result_ttl_ms: f64) -> Self {
         let ttl = result_ttl_ms.clamp(0.0, MAX_RESULT_TTL_MS);
         OpaqueAnswers { flights: Mutex::default(), results: (ttl > 0.0).then(|| (Cache::new(RESULT_CACHE_CAPACITY), ttl)) }
+    }
+
+    /// Forgets every cached answer (flights in progress finish normally).
+    pub fn clear(&self) {
+        if let Some((cache, _)) = &self.results {
+            cache.clear();
+        }
+    }
+
+    /// Cached answers held now.
+    pub fn cached(&self) -> usize {
+        self.results.as_ref().map_or(0, |(cache, _)| cache.len())
     }
 
     /// The answer for `token`: cached, joined from a call in flight, or fetched by `fetch`.
@@ -78,17 +110,18 @@ impl OpaqueAnswers {
         let (cell, leader) = {
             let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
             match flights.get(&k) {
-                Some(cell) => (Arc::clone(cell), false),
+                Some(cell) => (Arc::clone(cell), None),
                 None => {
                     let cell = Arc::new(OnceCell::new());
                     flights.insert(k, Arc::clone(&cell));
-                    (cell, true)
+                    let guard = FlightGuard { flights: &self.flights, key: k, cell: Arc::clone(&cell) };
+                    (cell, Some(guard))
                 }
             }
         };
         let outcome = cell.get_or_init(fetch).await.clone();
-        if leader {
-            self.flights.lock().unwrap_or_else(PoisonError::into_inner).remove(&k);
+        if let Some(guard) = leader {
+            drop(guard);
             if let Some((cache, ttl)) = &self.results {
                 let now = now_ms();
                 if let Some(until) = cache_until(&outcome, now, *ttl) {
@@ -104,7 +137,7 @@ impl OpaqueAnswers {
 mod tests {
     use super::*;
     use crate::constants::TokenType;
-    use crate::errors::{MachineErrorCode, MachineTokenVerificationError};
+    use crate::errors::{FailureReason, MachineErrorCode, MachineTokenVerificationError};
     use serde_json::json;
     use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -161,11 +194,56 @@ mod tests {
             answers
                 .get("mt_c", || 0.0, || {
                     failures.fetch_add(1, Ordering::SeqCst);
-                    async { Outcome::Rejected { token_type: TokenType::M2MToken, error: MachineTokenVerificationError::new(MachineErrorCode::UnexpectedError, "Unexpected error").with_status(Some(503)) } }
+                    async { Outcome::Rejected { token_type: TokenType::M2MToken, error: MachineTokenVerificationError::new(MachineErrorCode::UnexpectedError, FailureReason::Internal, "Unexpected error").with_status(Some(503)) } }
                 })
                 .await;
         }
         assert_eq!(failures.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_leader_leaves_no_flight_behind() {
+        let answers = Arc::new(OpaqueAnswers::new(0.0));
+        let calls = Arc::new(AtomicU32::new(0));
+        let slow = |calls: Arc<AtomicU32>, ms: u64, answer: &'static str| async move {
+            calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            ok(json!(answer))
+        };
+        // The leader opens the flight, a follower joins it, then the leader is cancelled.
+        let leader = {
+            let (answers, calls) = (Arc::clone(&answers), Arc::clone(&calls));
+            tokio::spawn(async move { answers.get("mt_x", || 0.0, || slow(calls, 10_000, "leader")).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let follower = {
+            let (answers, calls) = (Arc::clone(&answers), Arc::clone(&calls));
+            tokio::spawn(async move { answers.get("mt_x", || 0.0, || slow(calls, 50, "follower")).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        leader.abort();
+        assert!(leader.await.unwrap_err().is_cancelled());
+        assert!(answers.flights.lock().unwrap().is_empty(), "the cancelled leader removed its flight");
+        // The follower still gets an answer (it takes over the fetch)…
+        let Outcome::Verified { data: VerifiedData::Api(data), .. } = follower.await.unwrap() else { panic!("follower") };
+        assert_eq!(data["expiration"], "follower");
+        // …and that answer is not kept: the next call fetches anew.
+        let next = answers.get("mt_x", || 0.0, || slow(Arc::clone(&calls), 0, "next")).await;
+        let Outcome::Verified { data: VerifiedData::Api(data), .. } = next else { panic!("next") };
+        assert_eq!(data["expiration"], "next");
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert!(answers.flights.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn clear_forgets_every_cached_answer() {
+        let answers = OpaqueAnswers::new(30_000.0);
+        for t in ["mt_a", "mt_b"] {
+            answers.get(t, || 0.0, || async { ok(Value::Null) }).await;
+        }
+        assert_eq!(answers.cached(), 2);
+        answers.clear();
+        assert_eq!(answers.cached(), 0);
     }
 
     #[test]

