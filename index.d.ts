@@ -9,6 +9,16 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A running emulator. `stop()` closes it; so does dropping it (garbage collection). */
+export declare class NativeEmulator {
+  /** The start-up document (`url`, `instances`, `machines`) as JSON text. */
+  get info(): string
+  /** `.env` lines for instance 0 (`CLERK_API_URL`, `CLERK_SECRET_KEY`, `CLERK_JWT_KEY`, per machine). */
+  get env(): string
+  /** Stops accepting, lets in-flight requests finish (briefly), closes the port. Idempotent. */
+  stop(): Promise<void>
+}
+
 /** `client.m2m` of `@clerk/backend`, without the JWT path of `verify` (done in JS with the verifier). */
 export declare class NativeM2MClient {
   /** Validates the options (`apiUrl` https except loopback, no credentials; `timeoutMs` 1..=120000). */
@@ -80,6 +90,16 @@ export declare function isOAuthJwt(token: string): boolean
 /** `isTokenTypeAccepted(tokenType, acceptsToken)`: `'any'` accepts every type; an array is a plain list. */
 export declare function isTokenTypeAccepted(tokenType: 'session_token' | 'api_key' | 'm2m_token' | 'oauth_token' | null | undefined, acceptsToken: 'any' | 'session_token' | 'api_key' | 'm2m_token' | 'oauth_token' | Array<'session_token' | 'api_key' | 'm2m_token' | 'oauth_token'>): boolean
 
+/** What `npx clerk-m2m-native emulator` passes (already parsed by `node:util`'s `parseArgs`). */
+export interface NativeEmulatorOptions {
+  port?: number
+  instances?: number
+  /** `NAME` or `NAME:A,B` (NAME may call A and B). */
+  machines?: Array<string>
+  rejectInactiveTokens?: boolean
+  seed?: string
+}
+
 /** Options of a [`NativeM2MClient`], already type-checked by `lib/m2m.js`. */
 export interface NativeM2MClientOptions {
   secretKey?: string
@@ -118,3 +138,6 @@ export interface NativeVerifyOptions {
   tokenCache?: boolean
   opaqueCacheTtlMs?: number
 }
+
+/** Starts an emulator on 127.0.0.1 and resolves once it listens. */
+export declare function startNativeEmulator(options: NativeEmulatorOptions): Promise<NativeEmulator>

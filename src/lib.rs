@@ -5,6 +5,7 @@
 
 #![deny(clippy::all)]
 
+mod emulator;
 mod m2m_client;
 
 use clerk_m2m_core::detect;
