@@ -63,6 +63,12 @@ export declare function __panicProbeAsync(): Promise<void>
  */
 export declare function __panicProbeSync(): void
 
+/**
+ * Header and payload of a JWT, UNVERIFIED, as the JSON text `[header, payload]` (key order kept).
+ * Throws (`code: 'InvalidArg'`) with the reference's message when the token does not decode.
+ */
+export declare function decodeJwt(token: string): string
+
 /** The machine token type of `token`; throws `Error('Unknown machine token type')` otherwise. */
 export declare function getMachineTokenType(token: string): 'm2m_token' | 'oauth_token' | 'api_key'
 

@@ -840,6 +840,7 @@ module.exports.NativeM2MClient = nativeBinding.NativeM2MClient
 module.exports.NativeVerifier = nativeBinding.NativeVerifier
 module.exports.__panicProbeAsync = nativeBinding.__panicProbeAsync
 module.exports.__panicProbeSync = nativeBinding.__panicProbeSync
+module.exports.decodeJwt = nativeBinding.decodeJwt
 module.exports.getMachineTokenType = nativeBinding.getMachineTokenType
 module.exports.isJwtFormat = nativeBinding.isJwtFormat
 module.exports.isM2MJwt = nativeBinding.isM2MJwt

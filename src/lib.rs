@@ -5,6 +5,7 @@
 
 #![deny(clippy::all)]
 
+mod decode;
 mod emulator;
 mod m2m_client;
 
