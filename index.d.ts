@@ -145,5 +145,8 @@ export interface NativeVerifyOptions {
   opaqueCacheTtlMs?: number
 }
 
-/** Starts an emulator on 127.0.0.1 and resolves once it listens. */
+/**
+ * Starts an emulator on 127.0.0.1 and resolves once it listens. Bad options reject with
+ * `code: 'InvalidArg'`, anything else (a busy port) with `'GenericFailure'`.
+ */
 export declare function startNativeEmulator(options: NativeEmulatorOptions): Promise<NativeEmulator>

@@ -183,13 +183,9 @@ async function emulator(argv, io) {
     if (e && e.code === 'InvalidArg') throw new UsageError(`emulator: ${e.message}`)
     throw e
   }
-  const info = JSON.parse(emu.info)
-  if (values.json) io.stdout(`${emu.info}\n`)
-  else if (values.env) {
-    io.stdout(emu.env)
-    io.stderr(`${NAME}: emulator on ${info.url} (Ctrl-C to stop)\n`)
-  } else io.stdout(describeEmulator(info, values.seed))
-  return new Promise((resolve) => {
+  // Stop signals are registered before anything is printed, so a parent that signals as soon as
+  // it reads the output is never missed.
+  const stopped = new Promise((resolve) => {
     // Nothing native holds the event loop open: the timer does, until a stop signal.
     const keepAlive = setInterval(() => {}, 1 << 30)
     let stopping = false
@@ -210,6 +206,13 @@ async function emulator(argv, io) {
       process.stdin.resume()
     }
   })
+  const info = JSON.parse(emu.info)
+  if (values.json) io.stdout(`${emu.info}\n`)
+  else if (values.env) {
+    io.stdout(emu.env)
+    io.stderr(`${NAME}: emulator on ${info.url} (Ctrl-C to stop)\n`)
+  } else io.stdout(describeEmulator(info, values.seed))
+  return stopped
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 //! Conversions only: options and start-up logic (`--seed`, machine specs, ranges, `.env` lines)
 //! live in `clerk-bapi-emulator`.
 
-use clerk_bapi_emulator::{EmulatorHandle, LaunchOptions, MachineConfig};
+use clerk_bapi_emulator::{EmulatorError, EmulatorHandle, LaunchOptions, MachineConfig};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::Mutex;
@@ -47,12 +47,16 @@ pub struct NativeEmulator {
     env: String,
 }
 
-/// Starts an emulator on 127.0.0.1 and resolves once it listens.
+/// Starts an emulator on 127.0.0.1 and resolves once it listens. Bad options reject with
+/// `code: 'InvalidArg'`, anything else (a busy port) with `'GenericFailure'`.
 #[napi]
 pub async fn start_native_emulator(options: NativeEmulatorOptions) -> Result<NativeEmulator> {
     let launch = LaunchOptions::try_from(options)?;
     let builder = launch.builder().map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
-    let handle = builder.start().await.map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
+    let handle = builder.start().await.map_err(|e| {
+        let status = if matches!(e, EmulatorError::InvalidConfig(_)) { Status::InvalidArg } else { Status::GenericFailure };
+        Error::new(status, e.to_string())
+    })?;
     let (info, env) = (handle.info_json().to_string(), handle.env_lines());
     Ok(NativeEmulator { handle: Mutex::new(Some(handle)), info, env })
 }
