@@ -102,6 +102,10 @@ try {
     const deps = [...tarballs, existsSync(join(root, 'node_modules', '@trpc', 'server')) ? pinned('@trpc/server') : '@trpc/server@11', existsSync(join(root, 'node_modules', 'typescript')) ? pinned('typescript') : 'typescript@5']
     run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...deps], { cwd: project, env })
     const installed = join(project, 'node_modules', pkg.name)
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'))
+    const platforms = readdirSync(join(root, 'npm'))
+    assert.deepEqual(Object.keys(manifest.optionalDependencies).sort(), platforms.map((p) => `${pkg.name}-${p}`).sort(), 'optionalDependencies name every platform package')
+    assert.ok(Object.values(manifest.optionalDependencies).every((v) => v === pkg.version), 'at exactly this version')
     assert.ok(!readdirSync(installed, { recursive: true }).some((f) => String(f).endsWith('.node')), 'the main package carries no binary')
     const platformPackages = readdirSync(join(project, 'node_modules')).filter((d) => d.startsWith(`${pkg.name}-`))
     assert.equal(platformPackages.length, 1, `exactly one platform package is installed: ${platformPackages}`)
