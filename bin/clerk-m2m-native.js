@@ -43,6 +43,12 @@ function parse(argv, command) {
   }
 }
 
+/** The Backend API options setup-tokens and verify share. */
+const NETWORK_OPTIONS = { 'api-url': { type: 'string' }, timeout: { type: 'string' } }
+const NETWORK_HELP = `  --api-url URL    overrides CLERK_API_URL
+  --timeout MS     network deadline per call (default 10000)
+`
+
 const TTL_UNITS = { s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 }
 
 /** `365d` → 31536000; `never` → null. */
@@ -255,17 +261,14 @@ Options:
   --format F       opaque (default; revocable, verified through the Clerk API) or jwt
                    (verified without network with CLERK_JWT_KEY or the JWKS)
   --json           {"env": {…}, "tokens": [{service, id, machineId, format, expiration}]} on stdout
-  --api-url URL    overrides CLERK_API_URL
-  --timeout MS     network deadline per call (default 10000)
-  -h, --help       this help
+${NETWORK_HELP}  -h, --help       this help
 `,
   options: {
     service: { type: 'string', multiple: true },
     ttl: { type: 'string' },
     format: { type: 'string' },
     json: { type: 'boolean' },
-    'api-url': { type: 'string' },
-    timeout: { type: 'string' },
+    ...NETWORK_OPTIONS,
   },
   run: setupTokens,
 }
@@ -444,16 +447,13 @@ Options:
   --service NAME   the token must belong to this sender (repeatable: any of them)
   --receiver NAME  this service's name (its machine id, if known, must be in the token's scopes)
   --json           machine-readable output
-  --api-url URL    overrides CLERK_API_URL
-  --timeout MS     network deadline per call (default 10000)
-  -h, --help       this help
+${NETWORK_HELP}  -h, --help       this help
 `,
   options: {
     service: { type: 'string', multiple: true },
     receiver: { type: 'string' },
     json: { type: 'boolean' },
-    'api-url': { type: 'string' },
-    timeout: { type: 'string' },
+    ...NETWORK_OPTIONS,
   },
   positionals: true,
   run: verify,

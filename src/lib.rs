@@ -9,6 +9,9 @@ mod decode;
 mod emulator;
 mod m2m_client;
 
+pub use decode::decode_jwt;
+pub use emulator::{start_native_emulator, NativeEmulator, NativeEmulatorOptions};
+
 use clerk_m2m_core::detect;
 use clerk_m2m_core::options::{RawOptions, VerifyOptions};
 use clerk_m2m_core::errors::{MachineErrorCode, MachineTokenVerificationError};
