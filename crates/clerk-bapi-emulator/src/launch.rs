@@ -3,7 +3,7 @@
 //! the same environment lines.
 
 use crate::config::{InstanceConfig, MachineConfig};
-use crate::server::{EmulatorBuilder, EmulatorError, MAX_INSTANCES};
+use crate::server::{EmulatorBuilder, EmulatorError, EmulatorHandle, MAX_INSTANCES};
 use crate::state::InstanceInfo;
 use std::str::FromStr;
 
@@ -93,6 +93,13 @@ pub fn env_lines(url: &str, instance: &InstanceInfo) -> String {
         }
     }
     out
+}
+
+impl EmulatorHandle {
+    /// `.env` lines for instance 0 (see [`env_lines`]).
+    pub fn env_lines(&self) -> String {
+        self.instance(0).map(|i| env_lines(self.url(), &i)).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]

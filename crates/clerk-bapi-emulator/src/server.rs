@@ -472,11 +472,6 @@ impl EmulatorHandle {
         self.shared.info_json()
     }
 
-    /// `.env` lines for instance 0 (see [`env_lines`](crate::env_lines)).
-    pub fn env_lines(&self) -> String {
-        self.instance(0).map(|i| crate::env_lines(self.url(), &i)).unwrap_or_default()
-    }
-
     /// Stops accepting, lets in-flight requests finish (hanging ones are released), kills what is
     /// left after a grace period, and waits for the server task.
     pub async fn shutdown(mut self) {
