@@ -40,7 +40,9 @@ async function step(name, fn) {
 
 /** Runs a command to completion; asserts its exit code (0 unless `expect` says otherwise). */
 function run(command, argv, { cwd, env, expect = 0, input } = {}) {
-  const r = spawnSync(command, argv, { cwd, env, input, encoding: 'utf8', shell: isWindows, maxBuffer: 64 * 1024 * 1024 })
+  // npm and npx are .cmd scripts on Windows, which only a shell runs (their arguments have no spaces).
+  const shell = isWindows && (command === 'npm' || command === 'npx')
+  const r = spawnSync(command, argv, { cwd, env, input, encoding: 'utf8', shell, maxBuffer: 64 * 1024 * 1024 })
   if (r.error) throw r.error
   if (expect !== null && r.status !== expect) {
     throw new Error(`${command} ${argv.join(' ')} exited with ${r.status ?? r.signal} (expected ${expect})\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`)
@@ -77,13 +79,14 @@ assert.ok(tarballs.length >= 2, `expected the main and a platform tarball in ${d
 
 const project = mkdtempSync(join(tmpdir(), 'clerk-m2m-user-'))
 const exe = (name) => (isWindows ? [`${name}.exe`] : [name])
-const path = (process.env.PATH ?? '')
+const pathKey = Object.keys(process.env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH'
+const path = (process.env[pathKey] ?? '')
   .split(delimiter)
   .filter((dir) => dir && !['cargo', 'rustc', 'rustup'].some((tool) => exe(tool).some((f) => existsSync(join(dir, f)))))
   .join(delimiter)
 // A minimal environment: no CARGO_*/RUSTUP_* and no CLERK_* from the caller.
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(CARGO|RUSTUP|RUSTC|CLERK_|NAPI_RS_)/.test(k)))
-env.PATH = path
+env[pathKey] = path
 env.npm_config_audit = 'false'
 env.npm_config_fund = 'false'
 env.npm_config_update_notifier = 'false'
