@@ -9,13 +9,20 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A running emulator. `stop()` closes it; so does dropping it (garbage collection). */
+export declare class NativeEmulator {
+  /** The start-up document (`url`, `instances`, `machines`) as JSON text. */
+  get info(): string
+  /** `.env` lines for instance 0 (`CLERK_API_URL`, `CLERK_SECRET_KEY`, `CLERK_JWT_KEY`, per machine). */
+  get env(): string
+  /** Stops accepting, lets in-flight requests finish (briefly), closes the port. Idempotent. */
+  stop(): Promise<void>
+}
+
 /** `client.m2m` of `@clerk/backend`, without the JWT path of `verify` (done in JS with the verifier). */
 export declare class NativeM2MClient {
-  /**
-   * Validates the options (`apiUrl` https except loopback, no credentials; `timeoutMs` 1..=120000).
-   * `options` absent or `null` = every default.
-   */
-  constructor(options?: NativeM2MClientOptions | undefined | null)
+  /** Validates the options (`apiUrl` https except loopback, no credentials; `timeoutMs` 1..=120000). */
+  constructor(options: NativeM2MClientOptions)
   /** `POST /m2m_tokens`; `params` is the JSON of `{ machineSecretKey?, secondsUntilExpiration?, claims?, minRemainingTtlSeconds?, tokenFormat? }`. */
   createToken(params: string): Promise<string>
   /** `POST /m2m_tokens/{id}/revoke`; `params` is the JSON of `{ m2mTokenId, revocationReason?, machineSecretKey? }`. */
@@ -31,13 +38,7 @@ export declare class NativeM2MClient {
  * Outcomes cross the boundary as one compact JSON string; `lib/verify.js` builds the objects.
  */
 export declare class NativeVerifier {
-  /** `options` absent or `null` = every default. */
-  constructor(options?: NativeVerifyOptions | undefined | null)
-  /**
-   * Empties what this verifier caches by itself (the opt-in opaque-token answers); shared
-   * caches stay. The rest is freed when the object is collected. `close()` in JS calls it.
-   */
-  release(): void
+  constructor(options: NativeVerifyOptions)
   /** Settles on the calling thread whatever needs no network; `null` means "call `verifyRemote`". */
   verifyLocal(token: string, m2MOnly: boolean): string | null
   /** The full verification, network included, on the async runtime. */
@@ -52,6 +53,21 @@ export declare class NativeVerifier {
   get batchWorkers(): number
   stats(): NativeVerifierStats
 }
+
+/** Internal: the async counterpart of [`panic_probe_sync`]. */
+export declare function __panicProbeAsync(): Promise<void>
+
+/**
+ * Internal: proves in tests that a Rust panic becomes a JS error instead of aborting Node.
+ * Inert unless `CLERK_M2M_NATIVE_PANIC_PROBE=1` is set in the environment.
+ */
+export declare function __panicProbeSync(): void
+
+/**
+ * Header and payload of a JWT, UNVERIFIED, as the JSON text `[header, payload]` (key order kept).
+ * Throws (`code: 'InvalidArg'`) with the reference's message when the token does not decode.
+ */
+export declare function decodeJwt(token: string): string
 
 /** The machine token type of `token`; throws `Error('Unknown machine token type')` otherwise. */
 export declare function getMachineTokenType(token: string): 'm2m_token' | 'oauth_token' | 'api_key'
@@ -79,6 +95,16 @@ export declare function isOAuthJwt(token: string): boolean
 
 /** `isTokenTypeAccepted(tokenType, acceptsToken)`: `'any'` accepts every type; an array is a plain list. */
 export declare function isTokenTypeAccepted(tokenType: 'session_token' | 'api_key' | 'm2m_token' | 'oauth_token' | null | undefined, acceptsToken: 'any' | 'session_token' | 'api_key' | 'm2m_token' | 'oauth_token' | Array<'session_token' | 'api_key' | 'm2m_token' | 'oauth_token'>): boolean
+
+/** What `npx clerk-m2m-native emulator` passes (already parsed by `node:util`'s `parseArgs`). */
+export interface NativeEmulatorOptions {
+  port?: number
+  instances?: number
+  /** `NAME` or `NAME:A,B` (NAME may call A and B). */
+  machines?: Array<string>
+  rejectInactiveTokens?: boolean
+  seed?: string
+}
 
 /** Options of a [`NativeM2MClient`], already type-checked by `lib/m2m.js`. */
 export interface NativeM2MClientOptions {
@@ -118,3 +144,9 @@ export interface NativeVerifyOptions {
   tokenCache?: boolean
   opaqueCacheTtlMs?: number
 }
+
+/**
+ * Starts an emulator on 127.0.0.1 and resolves once it listens. Bad options reject with
+ * `code: 'InvalidArg'`, anything else (a busy port) with `'GenericFailure'`.
+ */
+export declare function startNativeEmulator(options: NativeEmulatorOptions): Promise<NativeEmulator>

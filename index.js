@@ -835,8 +835,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeEmulator = nativeBinding.NativeEmulator
 module.exports.NativeM2MClient = nativeBinding.NativeM2MClient
 module.exports.NativeVerifier = nativeBinding.NativeVerifier
+module.exports.__panicProbeAsync = nativeBinding.__panicProbeAsync
+module.exports.__panicProbeSync = nativeBinding.__panicProbeSync
+module.exports.decodeJwt = nativeBinding.decodeJwt
 module.exports.getMachineTokenType = nativeBinding.getMachineTokenType
 module.exports.isJwtFormat = nativeBinding.isJwtFormat
 module.exports.isM2MJwt = nativeBinding.isM2MJwt
@@ -846,3 +850,4 @@ module.exports.isMachineTokenByPrefix = nativeBinding.isMachineTokenByPrefix
 module.exports.isMachineTokenType = nativeBinding.isMachineTokenType
 module.exports.isOAuthJwt = nativeBinding.isOAuthJwt
 module.exports.isTokenTypeAccepted = nativeBinding.isTokenTypeAccepted
+module.exports.startNativeEmulator = nativeBinding.startNativeEmulator

@@ -1,10 +1,13 @@
-// The clerk-m2m command line (package.json "bin") against the emulator: setup-tokens prints
-// .env lines that getM2MToken and verifyM2MToken accept; inspect is clearly unverified;
-// verify exits 0/1; usage errors exit 2; no secret is ever printed.
+// The clerk-m2m-native command line (package.json "bin", alias clerk-m2m) against the emulator:
+// setup-tokens prints .env lines (or JSON) that getM2MToken and verifyM2MToken accept; inspect is
+// clearly unverified and agrees with the detectors; verify exits 0/1; emulator serves and prints
+// usable .env lines; demo reports; usage errors exit 2; every subcommand has --help; no secret is
+// ever printed where it should not be.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createRequire } from 'node:module'
-import { spawn } from 'node:child_process'
-import { accessSync, constants, readFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { accessSync, constants, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const require = createRequire(import.meta.url)
@@ -13,7 +16,7 @@ const { createM2MClient } = require('../lib/m2m.js')
 const { startEmulator } = require('../lib/emulator.js')
 
 const root = join(__dirname, '..')
-const BIN = join(root, 'bin', 'clerk-m2m.js')
+const BIN = join(root, 'bin', 'clerk-m2m-native.js')
 
 let emu: any
 let webhook: any
@@ -39,7 +42,7 @@ interface Run {
   stderr: string
 }
 
-/** Runs the CLI as `npx clerk-m2m` would after install: a child process with only the given environment. */
+/** Runs the CLI as `npx clerk-m2m-native` would after install: a child process with only the given environment. */
 function cli(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
@@ -65,11 +68,20 @@ function dotenv(text: string): Record<string, string> {
 const senderKeys = () => ({ CLERK_API_URL: emu.url, CLERK_MACHINE_SECRET_KEY_WEBHOOK: webhook.secretKey, CLERK_MACHINE_SECRET_KEY_BILLING_WORKER: worker.secretKey })
 
 describe('package wiring', () => {
-  it('package.json has the clerk-m2m bin, and the file is an executable node script', () => {
+  it('package.json names the bin after the package (clerk-m2m as an alias); the file is an executable node script', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-    expect(pkg.bin).toEqual({ 'clerk-m2m': 'bin/clerk-m2m.js' })
+    expect(pkg.bin).toEqual({ 'clerk-m2m-native': 'bin/clerk-m2m-native.js', 'clerk-m2m': 'bin/clerk-m2m-native.js' })
     expect(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true)
     accessSync(BIN, constants.X_OK)
+  })
+
+  it('every subcommand has its own --help (and `help <command>`)', async () => {
+    for (const command of ['emulator', 'demo', 'setup-tokens', 'inspect', 'verify']) {
+      for (const args of [[command, '--help'], [command, '-h'], ['help', command]]) {
+        const r = await cli(args)
+        expect([args.join(' '), r.code, r.stdout.split('\n')[0]]).toEqual([args.join(' '), 0, expect.stringMatching(new RegExp(`^Usage: clerk-m2m-native ${command}\\b`))])
+      }
+    }
   })
 })
 
@@ -102,6 +114,18 @@ describe('setup-tokens', () => {
     const creates = (await emu.requests()).filter((q: any) => q.route === 'm2m_create').slice(-2)
     expect(creates.map((q: any) => q.authorizationPrefix)).toEqual([webhook.secretKey.slice(0, 7), worker.secretKey.slice(0, 7)])
     expect(creates[0].body).toEqual({ seconds_until_expiration: 31536000, claims: null, token_format: 'opaque' })
+  })
+
+  it('--json prints the variables and the tokens it created', async () => {
+    const r = await cli(['setup-tokens', '--service', 'webhook', '--json', '--ttl', '1h'], senderKeys())
+    expect(r.code).toBe(0)
+    const out = JSON.parse(r.stdout)
+    expect(Object.keys(out.env).sort()).toEqual(['CLERK_M2M_MACHINE_ID_WEBHOOK', 'CLERK_M2M_TOKEN_WEBHOOK'])
+    expect(out.env.CLERK_M2M_MACHINE_ID_WEBHOOK).toBe(webhook.id)
+    expect(out.tokens).toEqual([{ service: 'webhook', id: expect.stringMatching(/^mt_/), machineId: webhook.id, format: 'opaque', expiration: expect.any(String) }])
+    const v = await verifyM2MToken(out.env.CLERK_M2M_TOKEN_WEBHOOK, { env: { CLERK_API_URL: emu.url, CLERK_MACHINE_SECRET_KEY_TRPC: trpc.secretKey, ...out.env }, expectedService: 'webhook', receiver: 'trpc' })
+    expect(v.id).toBe(out.tokens[0].id)
+    expect(r.stdout).not.toContain(webhook.secretKey)
   })
 
   it('creates JWT tokens with --format jwt that verify networklessly with CLERK_JWT_KEY', async () => {
@@ -159,7 +183,7 @@ describe('setup-tokens', () => {
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/apiUrl must use https/)
     const help = await cli(['--help'])
-    expect([help.code, help.stdout.startsWith('Usage: clerk-m2m')]).toEqual([0, true])
+    expect([help.code, help.stdout.startsWith('Usage: clerk-m2m-native <command>')]).toEqual([0, true])
     const version = await cli(['--version'])
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version)
   })
@@ -218,5 +242,140 @@ describe('verify', () => {
     expect(down.code).toBe(1)
     expect(down.stderr).toMatch(/INVALID \(unavailable, connect\)/)
     for (const out of [ok, json, wrong, revoked, down]) expect(out.stdout + out.stderr).not.toContain(t.token)
+  })
+})
+
+describe('inspect agrees with the detectors', () => {
+  const { inspectToken } = require('../bin/clerk-m2m-native.js')
+  const native = require('../lib/index.js')
+  const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url')
+
+  it('on malformed and borderline tokens: m2m-jwt exactly when isM2MJwt, oauth-jwt exactly when isOAuthJwt', () => {
+    const header = b64({ alg: 'RS256', typ: 'JWT' })
+    const m2m = b64({ sub: 'mch_1', exp: 2e9 })
+    const cases = [
+      `${header}.${m2m}.c2ln`,
+      `${header}=.${m2m}.c2ln`, // padding: decodes loosely, but is not JWT format
+      `${header}.${m2m}=.c2ln`,
+      `${header}.${m2m}.c2ln=`,
+      ` ${header}.${m2m}.c2ln`,
+      `${header}.${m2m}.c2l*`,
+      `${header}.${m2m}.`,
+      `${header}.${m2m}`,
+      `${header}.${m2m}.a.b`,
+      `${b64('{"alg":')}.${m2m}.c2ln`,
+      `${header}.${b64('null')}.c2ln`,
+      `${header}.${b64('[1]')}.c2ln`,
+      `${header}.${b64({ sub: 'user_1' })}.c2ln`,
+      `${header}.${b64({ sub: 5 })}.c2ln`,
+      `${b64({ typ: 'at+jwt' })}.${b64({ sub: 'user_1' })}.c2ln`,
+      `${b64({ typ: 'application/at+jwt' })}.${m2m}.c2ln`,
+      `${header}.${b64('{"sub":"mch_1","sub":"user"}')}.c2ln`,
+      `${header}.${b64('\ufeff{"sub":"mch_1"}')}.c2ln`,
+      `${header}.${Buffer.from('{"sub":"mch_\xff"}', 'latin1').toString('base64url')}.c2ln`,
+      `${header}.${m2m}.${'A'.repeat(20_000)}`,
+      'a.b.c',
+      'aaa.bbb.ccc',
+    ]
+    for (const token of cases) {
+      const info = inspectToken(token)
+      const expected = native.isM2MJwt(token) ? 'm2m-jwt' : native.isOAuthJwt(token) ? 'oauth-jwt' : native.isJwtFormat(token) && info.kind !== 'unknown' ? 'jwt' : 'unknown'
+      expect([token.slice(0, 60), info.kind]).toEqual([token.slice(0, 60), expected])
+      if (!native.isJwtFormat(token)) expect(info.kind).toBe('unknown')
+    }
+    expect(inspectToken(`${header}=.${m2m}.c2ln`).kind).toBe('unknown')
+  })
+
+  it('shows what the native decoder decoded (duplicate keys: last wins, as JSON.parse)', () => {
+    const token = `${b64({ alg: 'RS256' })}.${b64('{"sub":"mch_a","sub":"mch_b","n":1e2}')}.c2ln`
+    const info = inspectToken(token)
+    expect(info.kind).toBe('m2m-jwt')
+    expect(info.claims).toEqual({ sub: 'mch_b', n: 100 })
+  })
+})
+
+describe('emulator', () => {
+  /** Starts `clerk-m2m-native emulator …` and resolves once `ready(stdout)` holds. */
+  function startCli(args: string[], ready: (out: string) => boolean) {
+    const child = spawn(process.execPath, [BIN, 'emulator', ...args], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? `${signal}: ${stderr}`)))
+    const started = new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        stdout += d
+        if (ready(stdout)) resolve(stdout)
+      })
+      exited.then((code) => reject(new Error(`emulator exited with ${code}: ${stderr}`)))
+    })
+    return { child, started, exited, stderr: () => stderr }
+  }
+
+  it('--env prints lines a shell, Node and this package use as they are; --seed keeps them across restarts; SIGTERM exits 0', async () => {
+    const done = (out: string) => out.includes('CLERK_M2M_MACHINE_ID_WORKER=')
+    const first = startCli(['--seed', 'cli-test', '--env'], done)
+    const text = await first.started
+    const vars = dotenv(text)
+    expect(Object.keys(vars).sort()).toEqual(['CLERK_API_URL', 'CLERK_JWT_KEY', 'CLERK_M2M_MACHINE_ID_TRPC', 'CLERK_M2M_MACHINE_ID_WEBHOOK', 'CLERK_M2M_MACHINE_ID_WORKER', 'CLERK_MACHINE_SECRET_KEY_TRPC', 'CLERK_MACHINE_SECRET_KEY_WEBHOOK', 'CLERK_MACHINE_SECRET_KEY_WORKER', 'CLERK_SECRET_KEY'])
+
+    // A JWT minted with the webhook's key, verified by the receiver with nothing but these lines.
+    const token = (await createM2MClient({ apiUrl: vars.CLERK_API_URL, machineSecretKey: vars.CLERK_MACHINE_SECRET_KEY_WEBHOOK }).createToken({ tokenFormat: 'jwt', secondsUntilExpiration: 60 })).token
+    const dir = mkdtempSync(join(tmpdir(), 'cli-env-'))
+    const envFile = join(dir, '.env')
+    writeFileSync(envFile, text)
+    const args = ['verify', token, '--receiver', 'trpc', '--service', 'webhook', '--json']
+    const viaShell = spawnSync('sh', ['-c', 'set -a; . "$1"; set +a; shift; exec "$@"', 'sh', envFile, process.execPath, BIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } })
+    expect([viaShell.status, viaShell.stderr]).toEqual([0, ''])
+    expect(JSON.parse(viaShell.stdout)).toMatchObject({ valid: true, machineId: vars.CLERK_M2M_MACHINE_ID_WEBHOOK, scopes: [vars.CLERK_M2M_MACHINE_ID_TRPC] })
+    const viaNode = spawnSync(process.execPath, [`--env-file=${envFile}`, BIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } })
+    expect([viaNode.status, viaNode.stderr]).toEqual([0, ''])
+    // …and the opaque path through the API, with the receiver's machine key from the same lines.
+    const opaque = (await createM2MClient({ apiUrl: vars.CLERK_API_URL, machineSecretKey: vars.CLERK_MACHINE_SECRET_KEY_WORKER }).createToken({})).token
+    const v = await verifyM2MToken(opaque, { env: vars, receiver: 'trpc', expectedService: 'worker' })
+    expect(v.subject).toBe(vars.CLERK_M2M_MACHINE_ID_WORKER)
+
+    expect(first.stderr()).toContain(`emulator on ${vars.CLERK_API_URL}`)
+    first.child.kill('SIGTERM')
+    expect(await first.exited).toBe(0)
+    const second = startCli(['--seed', 'cli-test', '--env'], done)
+    const again = dotenv(await second.started)
+    second.child.kill('SIGINT')
+    expect(await second.exited).toBe(0)
+    const { CLERK_API_URL: _a, ...rest1 } = vars
+    const { CLERK_API_URL: _b, ...rest2 } = again
+    expect(rest2).toEqual(rest1)
+  })
+
+  it('--json prints the start-up document; the default report names the URL and machines', async () => {
+    const json = startCli(['--json', '--machine', 'api', '--machine', 'cron:api'], (out) => out.includes('\n'))
+    const info = JSON.parse(await json.started)
+    expect(info.machines.map((m: any) => m.name)).toEqual(['api', 'cron'])
+    json.child.kill('SIGTERM')
+    expect(await json.exited).toBe(0)
+    const human = startCli([], (out) => out.includes('--env'))
+    const report = await human.started
+    expect(report).toMatch(/^Clerk Backend API emulator on http:\/\/127\.0\.0\.1:\d+/)
+    expect(report).toMatch(/webhook +mch_\w+ +ak_\w+ +→ trpc/)
+    human.child.kill('SIGINT')
+    expect(await human.exited).toBe(0)
+  })
+
+  it('bad options exit 2 with the command usage', async () => {
+    for (const args of [['--instances', '0'], ['--port', '70000'], ['--port', 'x'], ['--machine', 'a:ghost'], ['--seed', ''], ['--env', '--json'], ['--bogus'], ['extra']]) {
+      const r = await cli(['emulator', ...args])
+      expect([args.join(' '), r.code]).toEqual([args.join(' '), 2])
+      expect(r.stderr).toMatch(/Usage: clerk-m2m-native emulator/)
+    }
+  })
+})
+
+describe('demo', () => {
+  it('runs against its own emulator and prints the report', async () => {
+    const r = await cli(['demo'])
+    expect([r.code, r.stderr]).toEqual([0, ''])
+    expect(r.stdout).toMatch(/^clerk-m2m-native demo\n/)
+    expect(r.stdout).toContain('session-category JWT (cat check)')
+    expect(r.stdout.trimEnd().endsWith('demo: ok')).toBe(true)
   })
 })

@@ -1,7 +1,8 @@
 // The emulator speaks the real client's wire format: @clerk/backend@3.25.0 itself, pointed at
 // the emulator with `apiUrl`, mints, lists, verifies and revokes M2M tokens and verifies opaque
 // and JWT tokens. Also covers the JS helper (lib/emulator.js) and fault injection from JS.
-// Needs `cargo build -p clerk-bapi-emulator` first.
+// The child is the package's own CLI (the emulator linked into the addon); the cargo-built
+// binary is exercised through `bin` where it exists.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn } from 'node:child_process'
 import { generateKeyPairSync, sign } from 'node:crypto'
@@ -10,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClerkClient } from '@clerk/backend'
 import { verifyMachineAuthToken } from '@clerk/backend/internal'
-import { findEmulatorBinary, startEmulator, type Emulator } from '../lib/emulator.js'
+import { emulatorCommand, startEmulator, type Emulator } from '../lib/emulator.js'
 
 let emu: Emulator
 
@@ -50,10 +51,34 @@ describe('startEmulator', () => {
     expect(trpc.scopedMachines).toEqual([])
   })
 
-  it('fails clearly when the binary is missing', async () => {
+  it('runs the package CLI with this Node by default; a named executable must exist', async () => {
+    const { command, args } = emulatorCommand({ port: 0, instances: 2, machines: ['a', { name: 'b', scopes: ['a'] }], rejectInactiveTokens: true, seed: 's' })
+    expect(command).toBe(process.execPath)
+    expect(args[0]).toBe(join(__dirname, '..', 'bin', 'clerk-m2m-native.js'))
+    expect(args.slice(1)).toEqual(['emulator', '--json', '--watch-stdin', '--port', '0', '--instances', '2', '--machine', 'a', '--machine', 'b:a', '--reject-inactive-tokens', '--seed', 's'])
     const empty = mkdtempSync(join(tmpdir(), 'emu-missing-'))
-    expect(() => findEmulatorBinary({ root: empty })).toThrow(/cargo build -p clerk-bapi-emulator/)
+    expect(() => emulatorCommand({ bin: join(empty, 'nope') })).toThrow(/not found at .*nope \(from options\.bin\)/)
     await expect(startEmulator({ bin: join(empty, 'nope') })).rejects.toThrow(/not found/)
+  })
+
+  it('seed: the same instance, keys and machines at every start; another seed differs', async () => {
+    const identity = (e: Emulator) => e.instances.map((i) => [i.id, i.secretKey, i.kid, i.publicKeyPem, i.machines.map((m) => [m.name, m.id, m.secretKey])])
+    const [a, b, c] = await Promise.all([startEmulator({ seed: 'vitest' }), startEmulator({ seed: 'vitest' }), startEmulator({ seed: 'other' })])
+    try {
+      expect(identity(a)).toEqual(identity(b))
+      expect(a.url).not.toBe(b.url)
+      expect(identity(c)[0][1]).not.toBe(identity(a)[0][1])
+      expect(identity(c)[0][3]).not.toBe(identity(a)[0][3])
+      // A JWT minted by one verifies against the other's PEM (the same key).
+      const { createM2MClient } = await import('../lib/m2m.js')
+      const { verifyM2MToken } = await import('../lib/index.js')
+      const t = await createM2MClient({ apiUrl: a.url, machineSecretKey: a.machines.webhook.secretKey }).createToken({ tokenFormat: 'jwt', secondsUntilExpiration: 60 })
+      const r = await verifyM2MToken(t.token!, { jwtKey: b.instances[0].publicKeyPem! })
+      expect(r.errors).toBeUndefined()
+      expect(r.data!.subject).toBe(b.machines.webhook.id)
+    } finally {
+      await Promise.all([a.stop(), b.stop(), c.stop()])
+    }
   })
 
   it.skipIf(process.platform === 'win32')('times out when the binary never reports ready', async () => {

@@ -102,7 +102,7 @@ function getM2MToken(service, options) {
   const name = tokenVar(service)
   const token = readVar(envOf(options), name)
   if (token === undefined) {
-    throw new M2MConfigError(`${name} is not set. Create the token with \`npx clerk-m2m setup-tokens --service ${service}\` and add the printed lines to the environment.`, name)
+    throw new M2MConfigError(`${name} is not set. Create the token with \`npx clerk-m2m-native setup-tokens --service ${service}\` and add the printed lines to the environment.`, name)
   }
   if (!token.startsWith('mt_') && !isJwtFormat(token)) {
     throw new M2MConfigError(`${name} does not hold an M2M token (expected an opaque mt_… token or a JWT).`, name)

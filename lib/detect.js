@@ -2,7 +2,7 @@
 // Detection: thin guards over the native functions. The guards only turn a
 // non-string argument into a clear TypeError before it reaches the binding.
 
-const native = require('../index.js')
+const native = require('./native.js')
 
 function describe(value) {
   if (value === null) return 'null'

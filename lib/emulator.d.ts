@@ -1,5 +1,5 @@
-// Types for lib/emulator.js: a test helper running the local Clerk Backend API emulator
-// (crates/clerk-bapi-emulator) as a child process.
+// Types of clerk-m2m-native/emulator: runs the local Clerk Backend API emulator (linked into the
+// addon) as a child process, for tests and local development.
 
 /** Routes that can be faulted and are counted. */
 export type EmulatorRoute =
@@ -131,7 +131,10 @@ export interface InstanceSelector {
 }
 
 export interface StartEmulatorOptions {
-  /** Path of the binary (else `$CLERK_BAPI_EMULATOR_BIN`, else `target/{debug,release,*\/release}`). */
+  /**
+   * An emulator executable to run instead of this package's CLI, e.g. the cargo-built
+   * `clerk-bapi-emulator` (default: `$CLERK_BAPI_EMULATOR_BIN`, else the package's own).
+   */
   bin?: string
   /** Port on 127.0.0.1; default 0 (any free port). */
   port?: number
@@ -141,6 +144,8 @@ export interface StartEmulatorOptions {
   machines?: Array<string | { name: string; scopes?: string[] }>
   /** Verify endpoints answer 404 for revoked/expired tokens (default: 200 with flags). */
   rejectInactiveTokens?: boolean
+  /** Derive instance ids, secret keys, signing keys and machine identities from this text: the same at every start. */
+  seed?: string
   /** Default 30 000 ms. */
   startupTimeoutMs?: number
   env?: Record<string, string>
@@ -187,5 +192,5 @@ export interface Emulator {
 
 export declare function startEmulator(options?: StartEmulatorOptions): Promise<Emulator>
 
-/** Resolves the binary path as `startEmulator` does; throws a clear error when none is built. */
-export declare function findEmulatorBinary(options?: { bin?: string; root?: string }): string
+/** The command `startEmulator` runs for these options; throws when a named executable does not exist. */
+export declare function emulatorCommand(options?: StartEmulatorOptions): { command: string; args: string[] }

@@ -1,15 +1,16 @@
 'use strict'
-// Test helper: runs the Clerk Backend API emulator (crates/clerk-bapi-emulator) as a child
-// process and drives its admin API (`/__emulator/…`). The child never outlives this process:
-// it exits when its stdin closes (which happens when this process dies, however it dies), and
-// a process 'exit' hook kills any emulator still running.
+// Runs the Clerk Backend API emulator as a child process and drives its admin API
+// (`/__emulator/…`). The child is this package's own CLI (`clerk-m2m-native emulator --json`,
+// the emulator linked into the addon) run with this Node, so it works from an npm install with no
+// Rust; `bin` or CLERK_BAPI_EMULATOR_BIN runs the cargo-built `clerk-bapi-emulator` instead.
+// The child never outlives this process: it exits when its stdin closes (which happens when this
+// process dies, however it dies), and a process 'exit' hook kills any emulator still running.
 
 const { spawn } = require('node:child_process')
-const { existsSync, readdirSync, statSync } = require('node:fs')
+const { statSync } = require('node:fs')
 const path = require('node:path')
 
-const PACKAGE_ROOT = path.resolve(__dirname, '..')
-const EXE = process.platform === 'win32' ? 'clerk-bapi-emulator.exe' : 'clerk-bapi-emulator'
+const CLI = path.join(__dirname, '..', 'bin', 'clerk-m2m-native.js')
 const DEFAULT_STARTUP_TIMEOUT_MS = 30_000
 const STOP_TIMEOUT_MS = 5_000
 const ADMIN_TIMEOUT_MS = 10_000
@@ -45,34 +46,20 @@ function isFile(p) {
 }
 
 /**
- * Locates the emulator binary: `bin`, then `$CLERK_BAPI_EMULATOR_BIN`, then
- * `target/debug`, `target/release`, `target/<triple>/release` under the package root.
- * An explicitly named binary that does not exist is an error (no silent fallback).
+ * The command `startEmulator` runs: `process.execPath <package>/bin/clerk-m2m-native.js emulator
+ * --json --watch-stdin`, or an executable named by `options.bin` / `$CLERK_BAPI_EMULATOR_BIN` (the
+ * cargo-built `clerk-bapi-emulator`, which prints the same line and watches stdin by default).
+ * A named executable that does not exist is an error (no silent fallback).
  */
-function findEmulatorBinary(options = {}) {
-  const root = options.root ?? PACKAGE_ROOT
+function emulatorCommand(options = {}) {
   const explicit = options.bin ?? process.env.CLERK_BAPI_EMULATOR_BIN
   if (explicit) {
     if (!isFile(explicit)) {
-      throw new Error(`clerk-bapi-emulator binary not found at ${explicit} (from ${options.bin ? 'options.bin' : 'CLERK_BAPI_EMULATOR_BIN'}).`)
+      throw new Error(`emulator executable not found at ${explicit} (from ${options.bin ? 'options.bin' : 'CLERK_BAPI_EMULATOR_BIN'}).`)
     }
-    return explicit
+    return { command: explicit, args: buildArgs(options) }
   }
-  const target = path.join(root, 'target')
-  const candidates = [path.join(target, 'debug', EXE), path.join(target, 'release', EXE)]
-  if (existsSync(target)) {
-    for (const entry of readdirSync(target).sort()) {
-      if (entry !== 'debug' && entry !== 'release') candidates.push(path.join(target, entry, 'release', EXE))
-    }
-  }
-  const found = candidates.find(isFile)
-  if (!found) {
-    throw new Error(
-      `clerk-bapi-emulator binary not found (looked in ${path.join(target, 'debug')}, ${path.join(target, 'release')} and ${path.join(target, '*', 'release')}). ` +
-        'Build it with `cargo build -p clerk-bapi-emulator`, or set CLERK_BAPI_EMULATOR_BIN.',
-    )
-  }
-  return found
+  return { command: process.execPath, args: [CLI, 'emulator', '--json', '--watch-stdin', ...buildArgs(options)] }
 }
 
 function machineArg(m) {
@@ -88,6 +75,7 @@ function buildArgs(options) {
   if (options.instances != null) args.push('--instances', String(options.instances))
   for (const m of options.machines ?? []) args.push('--machine', machineArg(m))
   if (options.rejectInactiveTokens) args.push('--reject-inactive-tokens')
+  if (options.seed != null) args.push('--seed', String(options.seed))
   return args
 }
 
@@ -118,7 +106,7 @@ function readStartupLine(child, timeoutMs, stderrTail) {
       buffered += chunk.toString('utf8')
       const newline = buffered.indexOf('\n')
       if (newline === -1) {
-        if (buffered.length > MAX_LINE_BYTES) fail('clerk-bapi-emulator printed an oversized start-up line')
+        if (buffered.length > MAX_LINE_BYTES) fail('the emulator printed an oversized start-up line')
         return
       }
       if (settled) return
@@ -128,12 +116,12 @@ function readStartupLine(child, timeoutMs, stderrTail) {
         cleanup()
         resolve(info)
       } catch (e) {
-        fail(`clerk-bapi-emulator printed an unparsable start-up line: ${e.message}`)
+        fail(`the emulator printed an unparsable start-up line: ${e.message}`)
       }
     }
-    const onExit = (code, signal) => fail(`clerk-bapi-emulator exited before it was ready (code ${code}, signal ${signal})`)
-    const onError = (e) => fail(`could not start clerk-bapi-emulator: ${e.message}`)
-    const timer = setTimeout(() => fail(`clerk-bapi-emulator did not report ready within ${timeoutMs} ms`), timeoutMs)
+    const onExit = (code, signal) => fail(`the emulator exited before it was ready (code ${code}, signal ${signal})`)
+    const onError = (e) => fail(`could not start the emulator: ${e.message}`)
+    const timer = setTimeout(() => fail(`the emulator did not report ready within ${timeoutMs} ms`), timeoutMs)
     function cleanup() {
       clearTimeout(timer)
       child.stdout.off('data', onData)
@@ -152,10 +140,10 @@ function readStartupLine(child, timeoutMs, stderrTail) {
  * @returns {Promise<import('./emulator').Emulator>}
  */
 async function startEmulator(options = {}) {
-  const bin = findEmulatorBinary({ bin: options.bin })
+  const { command, args } = emulatorCommand(options)
   const timeoutMs = options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS
   installExitHook()
-  const child = spawn(bin, buildArgs(options), {
+  const child = spawn(command, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...(options.env ?? {}) },
     windowsHide: true,
@@ -261,4 +249,4 @@ async function startEmulator(options = {}) {
   return emulator
 }
 
-module.exports = { startEmulator, findEmulatorBinary }
+module.exports = { startEmulator, emulatorCommand }

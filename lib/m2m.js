@@ -10,7 +10,7 @@
 // verify) are retried on connection errors and 5xx inside the deadline;
 // creation and revocation are never retried.
 
-const native = require('../index.js')
+const native = require('./native.js')
 const { ClerkAPIResponseError, ClerkAPIError, InvalidOptionsError, ClerkTransportError, defineHidden } = require('./errors.js')
 const { deserialize } = require('./resources.js')
 const { verifyM2MToken } = require('./verify.js')

@@ -9,7 +9,7 @@
 // setting properties across the FFI boundary one by one.
 
 const { createHash } = require('node:crypto')
-const native = require('../index.js')
+const native = require('./native.js')
 const { MachineTokenVerificationError, InvalidOptionsError, ClerkTransportError, defineHidden } = require('./errors.js')
 const { M2MToken, IdPOAuthAccessToken, deserialize } = require('./resources.js')
 

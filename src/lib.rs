@@ -5,10 +5,15 @@
 
 #![deny(clippy::all)]
 
+mod decode;
+mod emulator;
 mod m2m_client;
 mod str_arg;
 #[cfg(feature = "test-hooks")]
 pub mod test_hooks;
+
+pub use decode::decode_jwt;
+pub use emulator::{start_native_emulator, NativeEmulator, NativeEmulatorOptions};
 
 use clerk_m2m_core::detect;
 use clerk_m2m_core::options::{RawOptions, VerifyOptions};

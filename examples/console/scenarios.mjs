@@ -5,7 +5,7 @@ import { startApi } from './api.mjs'
 import { apiClient, webhookSender, workerSender } from './senders.mjs'
 
 const require = createRequire(import.meta.url)
-const cli = require('../../bin/clerk-m2m.js')
+const cli = require('../../bin/clerk-m2m-native.js')
 
 /** `KEY=value` lines (comments and blanks skipped) → an object. */
 export function parseDotenv(text) {

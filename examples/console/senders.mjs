@@ -20,7 +20,7 @@ export function apiClient(url, getAuthorization) {
 
 /**
  * The webhook handler. Environment: CLERK_M2M_TOKEN_WEBHOOK (created once with
- * `npx clerk-m2m setup-tokens --service webhook`).
+ * `npx clerk-m2m-native setup-tokens --service webhook`).
  */
 export function webhookSender(apiUrl, { env = process.env } = {}) {
   const client = apiClient(apiUrl, () => `Bearer ${getM2MToken('webhook', { env })}`)

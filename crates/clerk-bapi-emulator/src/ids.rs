@@ -4,6 +4,7 @@
 //! secret and an id with the same prefix (`mt_` token value vs `mt_` token id) can never collide.
 
 use rand::distr::{Alphanumeric, SampleString};
+use rand::Rng;
 
 /// Length of the random part of an id (Clerk ids carry 27 characters after the prefix).
 const ID_LEN: usize = 27;
@@ -13,12 +14,22 @@ const SECRET_LEN: usize = 48;
 /// `prefix` + 27 random base62 characters, e.g. `mch_2x…`.
 pub fn id(prefix: &str) -> String {
     // ThreadRng is a CSPRNG (ChaCha), so ids are unguessable as well as unique.
-    format!("{prefix}{}", Alphanumeric.sample_string(&mut rand::rng(), ID_LEN))
+    id_from(&mut rand::rng(), prefix)
 }
 
 /// `prefix` + 48 random base62 characters, for bearer secrets (`sk_test_`, `ak_`, `mt_`, `oat_`).
 pub fn secret(prefix: &str) -> String {
-    format!("{prefix}{}", Alphanumeric.sample_string(&mut rand::rng(), SECRET_LEN))
+    secret_from(&mut rand::rng(), prefix)
+}
+
+/// [`id`] drawn from `rng` (a seeded one for `--seed`).
+pub fn id_from<R: Rng + ?Sized>(rng: &mut R, prefix: &str) -> String {
+    format!("{prefix}{}", Alphanumeric.sample_string(rng, ID_LEN))
+}
+
+/// [`secret`] drawn from `rng` (a seeded one for `--seed`).
+pub fn secret_from<R: Rng + ?Sized>(rng: &mut R, prefix: &str) -> String {
+    format!("{prefix}{}", Alphanumeric.sample_string(rng, SECRET_LEN))
 }
 
 /// 32 lowercase hex characters, the shape of Clerk's `clerk_trace_id`.

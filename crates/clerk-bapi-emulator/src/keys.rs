@@ -103,6 +103,16 @@ impl SigningKey {
         SigningKey::from_key_pair(kid.into(), key_pair)
     }
 
+    /// Generates an RSA-2048 key from `rng` (deterministic for a seeded one: `--seed`). The
+    /// `rsa` crate searches the primes; aws-lc signs with the result, imported as PKCS#8.
+    pub fn generate_from_rng<R: rand::CryptoRng + ?Sized>(kid: impl Into<String>, rng: &mut R) -> Result<SigningKey, KeyError> {
+        use rsa::pkcs8::EncodePrivateKey;
+        let private = rsa::PrivateKey::new(rng, 2048).map_err(|_| KeyError::Generate)?;
+        let pkcs8 = private.to_pkcs8_der().map_err(|_| KeyError::Encode)?;
+        let key_pair = KeyPair::from_pkcs8(pkcs8.as_bytes()).map_err(|_| KeyError::Generate)?;
+        SigningKey::from_key_pair(kid.into(), key_pair)
+    }
+
     /// Imports an RSA private key from PEM (`PRIVATE KEY` = PKCS#8, `RSA PRIVATE KEY` = PKCS#1),
     /// so tests can have the emulator serve and sign with a key they also hold.
     pub fn from_private_key_pem(kid: impl Into<String>, pem: &str) -> Result<SigningKey, KeyError> {

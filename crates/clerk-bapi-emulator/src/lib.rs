@@ -59,6 +59,12 @@
 //!   tokens are checked (signature with the instance's live keys, `exp`, `nbf` with 5 s skew)
 //!   and answer 404 when invalid or expired.
 //!
+//! # Stable identities (`--seed`)
+//!
+//! [`EmulatorBuilder::seed`] derives instance ids, secret keys, signing keys and machine ids and
+//! secret keys from a text seed, so they survive restarts; [`env_lines`] prints
+//! them as `.env` lines.
+//!
 //! # Faults, counters, request log
 //!
 //! See [`Fault`] for the modes. Counters count every request of a route including faulted ones
@@ -98,7 +104,9 @@ mod errors;
 pub mod faults;
 mod ids;
 pub mod keys;
+mod launch;
 mod reqlog;
+mod seed;
 mod routes;
 mod server;
 mod state;
@@ -107,6 +115,7 @@ pub use faults::{Fault, FaultRule, RetryAfter, Route};
 pub use keys::{KeyError, SigningKey};
 pub use reqlog::RecordedRequest;
 pub use config::{InstanceConfig, MachineConfig};
+pub use launch::{env_lines, LaunchOptions};
 pub use server::{Emulator, EmulatorBuilder, EmulatorError, EmulatorHandle};
 pub use state::seeded::{ApiKeySeed, OAuthTokenSeed, SeededToken};
 pub use state::{InstanceInfo, KeyInfo, Limits, MachineInfo};

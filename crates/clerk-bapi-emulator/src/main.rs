@@ -1,9 +1,9 @@
 //! `clerk-bapi-emulator`: runs the emulator as a process. Prints exactly one JSON line on stdout
 //! once listening (`{"url", "instances":[{id, secretKey, kid, publicKeyPem, …}], "machines":[…]}`,
-//! camelCase), then serves until stdin closes (the parent died or closed the pipe), SIGTERM or
-//! SIGINT, and exits 0.
+//! camelCase) — or, with `--env`, `.env` lines — then serves until stdin closes (the parent died
+//! or closed the pipe), SIGTERM or SIGINT, and exits 0.
 
-use clerk_bapi_emulator::{Emulator, InstanceConfig, MachineConfig};
+use clerk_bapi_emulator::LaunchOptions;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -18,6 +18,9 @@ Options:
   --machine NAME[:A,B]      create machine NAME allowed to call machines A and B (repeatable);
                             default: trpc, webhook:trpc, worker:trpc
   --reject-inactive-tokens  verify endpoints answer 404 for revoked/expired tokens (default: 200 with flags)
+  --seed S                  derive ids, secret keys and signing keys from S: the same at every start
+  --env                     print .env lines (CLERK_API_URL, CLERK_SECRET_KEY, CLERK_JWT_KEY,
+                            CLERK_MACHINE_SECRET_KEY_<NAME>, CLERK_M2M_MACHINE_ID_<NAME>) instead of JSON
   --no-stdin-watch          keep running when stdin closes (default: exit on stdin EOF)
   -h, --help                show this help
 ";
@@ -25,25 +28,14 @@ Options:
 /// Parsed command line.
 #[derive(Debug, PartialEq)]
 struct Options {
-    port: u16,
-    instances: usize,
-    machines: Vec<MachineConfig>,
-    reject_inactive_tokens: bool,
+    launch: LaunchOptions,
     watch_stdin: bool,
-}
-
-fn parse_machine(spec: &str) -> Result<MachineConfig, String> {
-    let (name, scopes) = spec.split_once(':').unwrap_or((spec, ""));
-    if name.is_empty() {
-        return Err(format!("--machine {spec:?}: empty machine name"));
-    }
-    let scopes: Vec<&str> = scopes.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-    Ok(MachineConfig::new(name).scoped_to(&scopes))
+    print_env: bool,
 }
 
 /// `Ok(None)` = help requested.
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
-    let mut o = Options { port: 0, instances: 1, machines: Vec::new(), reject_inactive_tokens: false, watch_stdin: true };
+    let mut o = Options { launch: LaunchOptions::default(), watch_stdin: true, print_env: false };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -53,19 +45,17 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>,
         let mut value = |name: &str| inline.clone().or_else(|| args.next()).ok_or_else(|| format!("{name} needs a value"));
         match flag.as_str() {
             "-h" | "--help" => return Ok(None),
-            "--port" => o.port = value("--port")?.parse().map_err(|_| "--port must be 0..=65535".to_owned())?,
-            "--instances" => {
-                o.instances = value("--instances")?.parse().map_err(|_| "--instances must be a number".to_owned())?;
-                if !(1..=64).contains(&o.instances) {
-                    return Err("--instances must be 1..=64".into());
-                }
-            }
-            "--machine" => o.machines.push(parse_machine(&value("--machine")?)?),
-            "--reject-inactive-tokens" => o.reject_inactive_tokens = true,
+            "--port" => o.launch.port = value("--port")?.parse().map_err(|_| "--port must be 0..=65535".to_owned())?,
+            "--instances" => o.launch.instances = value("--instances")?.parse().map_err(|_| "--instances must be a number".to_owned())?,
+            "--machine" => o.launch.machines.push(value("--machine")?.parse()?),
+            "--reject-inactive-tokens" => o.launch.reject_inactive_tokens = true,
+            "--seed" => o.launch.seed = Some(value("--seed")?),
+            "--env" => o.print_env = true,
             "--no-stdin-watch" => o.watch_stdin = false,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
+    o.launch.builder().map_err(|e| e.to_string())?;
     Ok(Some(o))
 }
 
@@ -146,15 +136,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut builder = Emulator::builder().port(options.port);
-    for _ in 0..options.instances {
-        let mut config = if options.machines.is_empty() { InstanceConfig::with_default_machines() } else { InstanceConfig::new() };
-        for m in &options.machines {
-            config = config.machine_config(m.clone());
-        }
-        builder = builder.instance(config.reject_inactive_tokens(options.reject_inactive_tokens));
-    }
-    let emulator = match builder.start().await {
+    let started = match options.launch.builder() {
+        Ok(builder) => builder.start().await,
+        Err(e) => Err(e),
+    };
+    let emulator = match started {
         Ok(e) => e,
         Err(e) => {
             eprintln!("clerk-bapi-emulator: {e}");
@@ -162,9 +148,9 @@ async fn main() -> ExitCode {
         }
     };
     let stop = StopSignals::register(options.watch_stdin);
-    let line = emulator.info_json().to_string();
+    let text = if options.print_env { emulator.env_lines() } else { format!("{}\n", emulator.info_json()) };
     let mut stdout = std::io::stdout().lock();
-    if writeln!(stdout, "{line}").and_then(|_| stdout.flush()).is_err() {
+    if stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()).is_err() {
         eprintln!("clerk-bapi-emulator: could not write to stdout");
     }
     drop(stdout);
@@ -176,6 +162,7 @@ async fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clerk_bapi_emulator::MachineConfig;
 
     fn parse(args: &[&str]) -> Result<Option<Options>, String> {
         parse_args(args.iter().map(|s| (*s).to_owned()))
@@ -184,23 +171,25 @@ mod tests {
     #[test]
     fn defaults() {
         let o = parse(&[]).unwrap().unwrap();
-        assert_eq!(o, Options { port: 0, instances: 1, machines: vec![], reject_inactive_tokens: false, watch_stdin: true });
+        assert_eq!(o, Options { launch: LaunchOptions::default(), watch_stdin: true, print_env: false });
     }
 
     #[test]
     fn all_flags() {
-        let o = parse(&["--port", "4010", "--instances=2", "--machine", "a", "--machine", "b:a, c", "--reject-inactive-tokens", "--no-stdin-watch"]).unwrap().unwrap();
-        assert_eq!(o.port, 4010);
-        assert_eq!(o.instances, 2);
-        assert_eq!(o.machines, vec![MachineConfig::new("a"), MachineConfig::new("b").scoped_to(&["a", "c"])]);
-        assert!(o.reject_inactive_tokens);
+        let o = parse(&["--port", "4010", "--instances=2", "--machine", "a", "--machine", "b:a, c", "--reject-inactive-tokens", "--no-stdin-watch", "--seed", "dev", "--env"]).unwrap().unwrap();
+        assert_eq!(o.launch.port, 4010);
+        assert_eq!(o.launch.instances, 2);
+        assert_eq!(o.launch.machines, vec![MachineConfig::new("a"), MachineConfig::new("b").scoped_to(&["a", "c"])]);
+        assert!(o.launch.reject_inactive_tokens);
+        assert_eq!(o.launch.seed.as_deref(), Some("dev"));
         assert!(!o.watch_stdin);
+        assert!(o.print_env);
         assert!(parse(&["--help"]).unwrap().is_none());
     }
 
     #[test]
     fn errors() {
-        for bad in [&["--port"][..], &["--port", "70000"], &["--instances", "0"], &["--instances", "65"], &["--instances", "x"], &["--machine", ":a"], &["--bogus"]] {
+        for bad in [&["--port"][..], &["--port", "70000"], &["--instances", "0"], &["--instances", "65"], &["--instances", "x"], &["--machine", ":a"], &["--seed", ""], &["--bogus"]] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -9,6 +9,7 @@ use crate::faults::{FaultRule, FaultTable, Route};
 use crate::ids;
 use crate::keys::{KeyError, SigningKey};
 use crate::reqlog::{RecordedRequest, RequestLog};
+use crate::seed::Seed;
 use crate::state::seeded::{ApiKeySeed, OAuthTokenSeed, SeededToken};
 use crate::state::{EmulatorState, Instance, InstanceInfo, KeyInfo, Limits, MachineInfo};
 use serde_json::{json, Value};
@@ -69,7 +70,7 @@ pub struct Emulator;
 
 impl Emulator {
     pub fn builder() -> EmulatorBuilder {
-        EmulatorBuilder { port: 0, instances: Vec::new(), limits: Limits::default(), request_log_capacity: DEFAULT_REQUEST_LOG_CAPACITY }
+        EmulatorBuilder { port: 0, instances: Vec::new(), limits: Limits::default(), request_log_capacity: DEFAULT_REQUEST_LOG_CAPACITY, seed: None }
     }
 }
 
@@ -81,6 +82,7 @@ pub struct EmulatorBuilder {
     instances: Vec<InstanceConfig>,
     limits: Limits,
     request_log_capacity: usize,
+    seed: Option<Seed>,
 }
 
 impl EmulatorBuilder {
@@ -105,21 +107,45 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Derives instance ids, secret keys, signing keys and machine identities from `seed`, so
+    /// they are the same at every start with that seed. Explicit ids,
+    /// secret keys and kids in an [`InstanceConfig`] still win.
+    pub fn seed(mut self, seed: &str) -> EmulatorBuilder {
+        self.seed = Some(Seed::new(seed));
+        self
+    }
+
     /// Generates keys, binds 127.0.0.1 and starts serving in the background.
     pub async fn start(self) -> Result<EmulatorHandle, EmulatorError> {
         let configs = if self.instances.is_empty() { vec![InstanceConfig::with_default_machines()] } else { self.instances };
         validate(&configs)?;
-        let prepared: Vec<(InstanceConfig, String)> = configs
+        let seed = self.seed.map(Arc::new);
+        let prepared: Vec<(InstanceConfig, String, String)> = configs
             .into_iter()
-            .map(|c| {
-                let id = c.id.clone().unwrap_or_else(|| ids::id("ins_"));
-                (c, id)
+            .enumerate()
+            .map(|(index, c)| {
+                let (id, secret) = match &seed {
+                    Some(seed) => seed.instance_identity(index),
+                    None => (ids::id("ins_"), ids::secret("sk_test_")),
+                };
+                let id = c.id.clone().unwrap_or(id);
+                let secret = c.secret_key.clone().unwrap_or(secret);
+                (c, id, secret)
             })
             .collect();
-        let kids: Vec<String> = prepared.iter().map(|(c, id)| c.kid.clone().unwrap_or_else(|| id.clone())).collect();
-        let keys = tokio::task::spawn_blocking(move || kids.into_iter().map(SigningKey::generate).collect::<Result<Vec<_>, _>>())
-            .await
-            .map_err(|_| EmulatorError::Key(KeyError::Generate))??;
+        let kids: Vec<String> = prepared.iter().map(|(c, id, _)| c.kid.clone().unwrap_or_else(|| id.clone())).collect();
+        let key_seed = seed.clone();
+        let keys = tokio::task::spawn_blocking(move || {
+            kids.into_iter()
+                .enumerate()
+                .map(|(index, kid)| match &key_seed {
+                    Some(seed) => seed.signing_key(index, kid),
+                    None => SigningKey::generate(kid),
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|_| EmulatorError::Key(KeyError::Generate))??;
 
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await.map_err(EmulatorError::Bind)?;
         let addr = listener.local_addr().map_err(EmulatorError::Bind)?;
@@ -128,11 +154,11 @@ impl EmulatorBuilder {
         let clock = EmulatorClock::default();
         let now = clock.now_ms();
         let mut state = EmulatorState { instances: Vec::new(), limits: self.limits };
-        for ((config, id), key) in prepared.into_iter().zip(keys) {
+        for ((config, id, secret), key) in prepared.into_iter().zip(keys) {
             let issuer = config.issuer.clone().unwrap_or_else(|| format!("{url}/instances/{id}"));
-            let secret = config.secret_key.clone().unwrap_or_else(|| ids::secret("sk_test_"));
             let mut instance = Instance::new(id, secret, issuer, vec![key], &state.limits);
             instance.reject_inactive_tokens = config.reject_inactive_tokens;
+            instance.seed = seed.clone();
             create_configured_machines(&mut instance, &config.machines, now, &state.limits)?;
             state.instances.push(instance);
         }

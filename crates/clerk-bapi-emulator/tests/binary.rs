@@ -90,3 +90,39 @@ fn bad_arguments_exit_2_with_usage() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("--machine"));
 }
+
+/// `--env`: `.env` lines for instance 0 that work against the running emulator; with `--seed`
+/// the same lines after a restart (but the port).
+#[tokio::test]
+async fn env_lines_with_seed() {
+    let run = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_clerk-bapi-emulator")).args(["--seed", "ci", "--env"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut vars = std::collections::BTreeMap::new();
+        while !vars.contains_key("CLERK_M2M_MACHINE_ID_WORKER") {
+            let mut line = String::new();
+            assert!(reader.read_line(&mut line).unwrap() > 0, "stdout ended early");
+            if let Some((k, v)) = line.trim_end().split_once('=') {
+                assert!(!k.starts_with('#'));
+                vars.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        (child, vars)
+    };
+    let (mut first, vars) = run();
+    let url = vars["CLERK_API_URL"].clone();
+    assert_eq!(get(&url, "/v1/jwks", Some(&vars["CLERK_SECRET_KEY"])).await.status, StatusCode::OK);
+    let t = mint(&url, &vars["CLERK_MACHINE_SECRET_KEY_WEBHOOK"], json!({})).await;
+    assert_eq!(t["subject"], vars["CLERK_M2M_MACHINE_ID_WEBHOOK"].as_str());
+    assert_eq!(t["scopes"], json!([vars["CLERK_M2M_MACHINE_ID_TRPC"]]));
+    let pem = vars["CLERK_JWT_KEY"].clone();
+    assert!(pem.starts_with("\"-----BEGIN PUBLIC KEY-----\\n") && pem.ends_with("-----END PUBLIC KEY-----\""), "{pem}");
+    drop(first.stdin.take());
+    assert!(wait_exit(&mut first, Duration::from_secs(5)).success());
+
+    let (mut second, again) = run();
+    let without_url = |v: &std::collections::BTreeMap<String, String>| v.iter().filter(|(k, _)| *k != "CLERK_API_URL").map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
+    assert_eq!(without_url(&vars), without_url(&again));
+    drop(second.stdin.take());
+    assert!(wait_exit(&mut second, Duration::from_secs(5)).success());
+}

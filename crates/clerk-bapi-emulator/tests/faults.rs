@@ -317,7 +317,7 @@ async fn request_log_captures_wire_details_and_is_bounded() {
 
 #[tokio::test]
 async fn garbage_input_never_takes_the_server_down() {
-    use rand::Rng;
+    use rand::RngExt;
     let emu = start().await;
     let url = emu.url();
     let sk = emu.secret_key();

@@ -137,3 +137,40 @@ async fn api_key_verify() {
     assert!(emu.seed_api_key(0, ApiKeySeed::default()).is_err());
     emu.shutdown().await;
 }
+
+/// `seed`: a restarted emulator serves the same instance, keys and machines (run-time machines
+/// included, by name), while tokens stay unique across restarts.
+#[tokio::test]
+async fn seeded_identities_survive_restarts() {
+    use clerk_bapi_emulator::{Emulator, InstanceConfig};
+    let start = |seed: &'static str| async move { Emulator::builder().seed(seed).instance(InstanceConfig::with_default_machines()).instance(InstanceConfig::new().machine("solo", &[])).start().await.unwrap() };
+    let (a, b, other) = (start("dev").await, start("dev").await, start("other").await);
+    let identity = |e: &clerk_bapi_emulator::EmulatorHandle| {
+        e.instances().iter().map(|i| (i.id.clone(), i.secret_key.clone(), i.kid.clone(), i.public_key_pem.clone(), i.machines.iter().map(|m| (m.name.clone(), m.id.clone(), m.secret_key.clone(), m.scoped_machines.clone())).collect::<Vec<_>>())).collect::<Vec<_>>()
+    };
+    assert_eq!(identity(&a), identity(&b));
+    assert_ne!(identity(&a)[0].0, identity(&a)[1].0);
+    let (ia, io) = (identity(&a), identity(&other));
+    for (x, y) in ia.iter().zip(&io) {
+        assert_ne!((&x.0, &x.1, &x.3), (&y.0, &y.1, &y.3));
+    }
+    // JWKS serves the same key.
+    let jwks = |e: &clerk_bapi_emulator::EmulatorHandle| {
+        let (url, sk) = (e.url().to_owned(), e.secret_key());
+        async move { get(&url, "/v1/jwks", Some(&sk)).await.json() }
+    };
+    assert_eq!(jwks(&a).await, jwks(&b).await);
+    // Machines created at run time are seeded too (by name and occurrence).
+    let (ma, mb) = (a.create_machine(0, MachineConfig::new("late")).unwrap(), b.create_machine(0, MachineConfig::new("late")).unwrap());
+    assert_eq!((&ma.id, &ma.secret_key), (&mb.id, &mb.secret_key));
+    let again = a.create_machine(0, MachineConfig::new("late")).unwrap();
+    assert_ne!(again.id, ma.id);
+    // Tokens are not.
+    let webhook = a.machine("webhook").unwrap().secret_key;
+    let (ta, tb) = (mint(a.url(), &webhook, json!({})).await, mint(b.url(), &webhook, json!({})).await);
+    assert_ne!(ta["id"], tb["id"]);
+    assert_ne!(ta["token"], tb["token"]);
+    for e in [a, b, other] {
+        e.shutdown().await;
+    }
+}

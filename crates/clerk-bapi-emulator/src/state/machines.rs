@@ -75,10 +75,17 @@ impl Instance {
         if self.machines.len() >= limits.max_machines_per_instance {
             return Err(ApiError::param_value_invalid("name", &format!("cannot be created: the emulator holds at most {} machines per instance.", limits.max_machines_per_instance)));
         }
+        let (id, secret_key) = match &self.seed {
+            Some(seed) => {
+                let nth = self.machines.iter().filter(|m| m.name == name).count();
+                seed.machine_identity(&self.id, name, nth)
+            }
+            None => (ids::id("mch_"), ids::secret("ak_")),
+        };
         let machine = Machine {
-            id: ids::id("mch_"),
+            id,
             name: name.to_owned(),
-            secret_key: ids::secret("ak_"),
+            secret_key,
             created_at: now,
             updated_at: now,
             scoped_machines: scopes,

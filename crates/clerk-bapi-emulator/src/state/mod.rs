@@ -11,9 +11,11 @@ pub mod store;
 
 use crate::ids;
 use crate::keys::SigningKey;
+use crate::seed::Seed;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
+use std::sync::Arc;
 use store::BoundedStore;
 
 /// Capacities that bound the emulator's memory.
@@ -85,6 +87,8 @@ pub struct Instance {
     pub oauth_tokens: BoundedStore<seeded::OAuthToken>,
     /// Keyed by the secret (`ak_…`).
     pub api_keys: BoundedStore<seeded::ApiKey>,
+    /// `--seed`: machine ids and secret keys derive from it instead of the thread RNG.
+    pub seed: Option<Arc<Seed>>,
 }
 
 impl fmt::Debug for Instance {
@@ -112,6 +116,7 @@ impl Instance {
             m2m_by_secret: std::collections::HashMap::new(),
             oauth_tokens: BoundedStore::new(limits.max_seeded_per_instance),
             api_keys: BoundedStore::new(limits.max_seeded_per_instance),
+            seed: None,
         }
     }
 
