@@ -11,6 +11,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** A running emulator. `stop()` closes it; so does dropping it (garbage collection). */
 export declare class NativeEmulator {
+  /**
+   * Not constructible from JS: `startNativeEmulator()` makes them. A coded error, as for every
+   * other misuse of the binding (napi's own "no constructor" error has no `code`).
+   */
+  constructor()
   /** The start-up document (`url`, `instances`, `machines`) as JSON text. */
   get info(): string
   /** `.env` lines for instance 0 (`CLERK_API_URL`, `CLERK_SECRET_KEY`, `CLERK_JWT_KEY`, per machine). */
@@ -21,8 +26,11 @@ export declare class NativeEmulator {
 
 /** `client.m2m` of `@clerk/backend`, without the JWT path of `verify` (done in JS with the verifier). */
 export declare class NativeM2MClient {
-  /** Validates the options (`apiUrl` https except loopback, no credentials; `timeoutMs` 1..=120000). */
-  constructor(options: NativeM2MClientOptions)
+  /**
+   * Validates the options (`apiUrl` https except loopback, no credentials; `timeoutMs` 1..=120000).
+   * `options` absent or `null` = every default.
+   */
+  constructor(options?: NativeM2MClientOptions | undefined | null)
   /** `POST /m2m_tokens`; `params` is the JSON of `{ machineSecretKey?, secondsUntilExpiration?, claims?, minRemainingTtlSeconds?, tokenFormat? }`. */
   createToken(params: string): Promise<string>
   /** `POST /m2m_tokens/{id}/revoke`; `params` is the JSON of `{ m2mTokenId, revocationReason?, machineSecretKey? }`. */
@@ -38,7 +46,13 @@ export declare class NativeM2MClient {
  * Outcomes cross the boundary as one compact JSON string; `lib/verify.js` builds the objects.
  */
 export declare class NativeVerifier {
-  constructor(options: NativeVerifyOptions)
+  /** `options` absent or `null` = every default. */
+  constructor(options?: NativeVerifyOptions | undefined | null)
+  /**
+   * Empties what this verifier caches by itself (the opt-in opaque-token answers); shared
+   * caches stay. The rest is freed when the object is collected. `close()` in JS calls it.
+   */
+  release(): void
   /** Settles on the calling thread whatever needs no network; `null` means "call `verifyRemote`". */
   verifyLocal(token: string, m2MOnly: boolean): string | null
   /** The full verification, network included, on the async runtime. */
@@ -53,15 +67,6 @@ export declare class NativeVerifier {
   get batchWorkers(): number
   stats(): NativeVerifierStats
 }
-
-/** Internal: the async counterpart of [`panic_probe_sync`]. */
-export declare function __panicProbeAsync(): Promise<void>
-
-/**
- * Internal: proves in tests that a Rust panic becomes a JS error instead of aborting Node.
- * Inert unless `CLERK_M2M_NATIVE_PANIC_PROBE=1` is set in the environment.
- */
-export declare function __panicProbeSync(): void
 
 /**
  * Header and payload of a JWT, UNVERIFIED, as the JSON text `[header, payload]` (key order kept).
@@ -146,7 +151,7 @@ export interface NativeVerifyOptions {
 }
 
 /**
- * Starts an emulator on 127.0.0.1 and resolves once it listens. Bad options reject with
- * `code: 'InvalidArg'`, anything else (a busy port) with `'GenericFailure'`.
+ * Starts an emulator on 127.0.0.1 and resolves once it listens. Bad options (none at all
+ * included) reject with `code: 'InvalidArg'`, anything else (a busy port) with `'GenericFailure'`.
  */
-export declare function startNativeEmulator(options: NativeEmulatorOptions): Promise<NativeEmulator>
+export declare function startNativeEmulator(options?: NativeEmulatorOptions | undefined | null): Promise<NativeEmulator>

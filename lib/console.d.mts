@@ -24,7 +24,13 @@ export declare class M2MAuthError extends Error {
   readonly apiStatus: number | undefined
   /** For `unavailable`: seconds to wait, from the Backend API's Retry-After, when known. */
   readonly retryAfter: number | undefined
-  /** For `unavailable`: `rate-limited`, `server-error`, `timeout`, `network`, `connect`, `invalid-response`, `misconfigured`, `internal`… */
+  /**
+   * Why, from the core's failure reason. For `invalid`: what was wrong with the token (`signature`,
+   * `malformed`, `wrong-type`, `too-large`, `category`, `algorithm`, `claims`, `kid-missing`,
+   * `key-unusable`, `not-yet-valid`, `not-found`, `refused`); `expired` and `revoked` for those
+   * codes; for `unavailable`: `rate-limited`, `server-error`, `timeout`, `connect`, `network`,
+   * `invalid-response`, `body-too-large`, `redirect`, `misconfigured`, `internal`…
+   */
   readonly reason: string | undefined
   /** The underlying error (MachineTokenVerificationError, ClerkAPIResponseError…); not enumerable. */
   readonly cause: unknown

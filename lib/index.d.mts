@@ -49,7 +49,8 @@ export {
   ClerkAPIResponseError,
   isClerkAPIResponseError,
   InvalidOptionsError,
+  ClerkTransportError,
   IdPOAuthAccessToken,
   APIKey,
 } from './verify.mjs'
-export type { M2MVerifier, M2MVerifierOptions, M2MVerifierStats, VerifyMachineTokenOptions, MachineAuthResult, MachineTokenResult, MachineTokenVerificationErrorCodeValue, OAuthActor } from './verify.mjs'
+export type { M2MVerifier, M2MVerifierOptions, M2MVerifierStats, VerifyMachineTokenOptions, MachineAuthResult, MachineTokenResult, MachineTokenVerificationErrorCodeValue, OAuthActor, FailureReasonValue, TransportFailureCode } from './verify.mjs'

@@ -56,6 +56,44 @@ export declare const TokenVerificationErrorAction: {
   readonly EnsureClockSync: 'Make sure your system clock is in sync (e.g. turn off and on automatic time synchronization).'
 }
 
+/**
+ * Why a verification failed, as a code (ours; the reference has messages only): what the token
+ * was wrong in, or that the Backend API could not answer (`unavailable`).
+ */
+export type FailureReasonValue =
+  | 'malformed'
+  | 'too-large'
+  | 'wrong-type'
+  | 'category'
+  | 'algorithm'
+  | 'signature'
+  | 'key-unusable'
+  | 'kid-missing'
+  | 'no-key'
+  | 'claims'
+  | 'expired'
+  | 'not-yet-valid'
+  | 'revoked'
+  | 'not-found'
+  | 'refused'
+  | 'credentials'
+  | 'unavailable'
+  | 'internal'
+
+export type TransportFailureCode = 'connect' | 'timeout' | 'status' | 'rate-limited' | 'network' | 'invalid-response' | 'body-too-large' | 'redirect' | 'protocol' | 'client'
+
+/** What failed between this package and the Clerk Backend API (the `cause` of an `unavailable` failure). */
+export declare class ClerkTransportError extends Error {
+  readonly name: 'ClerkTransportError'
+  readonly code: TransportFailureCode
+  /** The HTTP status, for `status`, `rate-limited` and `redirect`. */
+  readonly status: number | undefined
+  /** Seconds, from the Backend API's Retry-After. */
+  readonly retryAfter: number | undefined
+  /** How many times the request was sent. */
+  readonly attempts: number
+}
+
 export declare class MachineTokenVerificationError extends Error {
   static kind: 'MachineTokenVerificationError'
   readonly clerkError: true
@@ -65,6 +103,10 @@ export declare class MachineTokenVerificationError extends Error {
   /** HTTP status of the Backend API answer, when there was one. */
   status?: number
   action?: string
+  /** Ours, not enumerable (the reference's fields are unchanged): why, as a code. */
+  readonly reason?: FailureReasonValue
+  /** For a Backend API or JWKS that could not answer: what failed (the reference leaves it undefined). */
+  cause: ClerkTransportError | undefined
   constructor(options: { message: string; code: MachineTokenVerificationErrorCodeValue; status?: number; action?: string })
   /** `<message> (code=<code>, status=<status or n/a>)`. */
   getFullMessage(): string
@@ -93,6 +135,12 @@ export declare class ClerkAPIResponseError extends Error {
   clerkTraceId?: string
   retryAfter?: number
   errors: ClerkAPIError[]
+  /** Ours, not enumerable: why, as a code (`credentials`, `not-found`, `unavailable`…). */
+  readonly reason?: FailureReasonValue
+  /** Ours, not enumerable: for `unavailable`, what failed on the way. */
+  readonly transport?: ClerkTransportError
+  /** Ours, not enumerable: `timeout`, `connect`, `network`… for a failure without a status; null for an API answer. */
+  readonly failureKind?: string | null
 }
 
 export declare function isClerkAPIResponseError(err: unknown): err is ClerkAPIResponseError
@@ -182,7 +230,13 @@ export interface M2MVerifier {
   verify(token: string): Promise<MachineAuthResult>
   /** One result per token, in order, using every core; an unroutable token's entry is an Error. */
   verifyMany(tokens: string[]): Promise<Array<MachineAuthResult | Error>>
+  /** Throws once closed. */
   stats(): M2MVerifierStats
+  /**
+   * Releases the verifier: its reuse entries now, its native state (parsed key, counters, opt-in
+   * opaque answers) once calls in flight have settled. Later calls reject with `code: 'verifier-closed'`.
+   * A verifier dropped without close() is released when it is garbage-collected.
+   */
   close(): void
 }
 

@@ -47,11 +47,14 @@ pub struct NativeEmulator {
     env: String,
 }
 
-/// Starts an emulator on 127.0.0.1 and resolves once it listens. Bad options reject with
-/// `code: 'InvalidArg'`, anything else (a busy port) with `'GenericFailure'`.
+/// Starts an emulator on 127.0.0.1 and resolves once it listens. Bad options (none at all
+/// included) reject with `code: 'InvalidArg'`, anything else (a busy port) with `'GenericFailure'`.
 #[napi]
-pub async fn start_native_emulator(options: NativeEmulatorOptions) -> Result<NativeEmulator> {
-    let launch = LaunchOptions::try_from(options)?;
+pub async fn start_native_emulator(options: Option<NativeEmulatorOptions>) -> Result<NativeEmulator> {
+    let launch = match options {
+        Some(options) => LaunchOptions::try_from(options)?,
+        None => return Err(Error::new(Status::InvalidArg, "startNativeEmulator needs an options object")),
+    };
     let builder = launch.builder().map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
     let handle = builder.start().await.map_err(|e| {
         let status = if matches!(e, EmulatorError::InvalidConfig(_)) { Status::InvalidArg } else { Status::GenericFailure };
@@ -63,6 +66,13 @@ pub async fn start_native_emulator(options: NativeEmulatorOptions) -> Result<Nat
 
 #[napi]
 impl NativeEmulator {
+    /// Not constructible from JS: `startNativeEmulator()` makes them. A coded error, as for every
+    /// other misuse of the binding (napi's own "no constructor" error has no `code`).
+    #[napi(constructor, catch_unwind)]
+    pub fn new() -> Result<Self> {
+        Err(Error::new(Status::GenericFailure, "NativeEmulator is created by startNativeEmulator(), not with new"))
+    }
+
     /// The start-up document (`url`, `instances`, `machines`) as JSON text.
     #[napi(getter, catch_unwind)]
     pub fn info(&self) -> String {
