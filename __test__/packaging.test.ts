@@ -14,7 +14,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const { bindingLoadError, platformKey, supportedPlatforms } = require('../lib/binding-error.js')
 
 /** CommonJS exports the ESM entries leave out on purpose: helpers shared inside lib/, not in the typings. */
-const INTERNAL: Record<string, string[]> = { console: ['resolveMachineId', 'serviceEnvName'], trpc: ['useTrpcServer'] }
+const INTERNAL: Record<string, string[]> = { console: ['serviceEnvName'], trpc: ['useTrpcServer'] }
 
 describe('entry points', () => {
   it('each lib/<name>.mjs exports exactly the public exports of lib/<name>.js, the same objects', () => {
