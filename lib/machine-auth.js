@@ -152,6 +152,25 @@ async function authorizeMachine(machine, rules, machineIdOf) {
 }
 
 /**
+ * A route's (or a tRPC procedure's) own requirements of an already authenticated machine: the
+ * token types it accepts (default M2M tokens only), `allow`, `requireScope`. Throws for options
+ * that cannot work.
+ */
+function routeRules(options, where) {
+  const o = options && typeof options === 'object' ? options : {}
+  checkRules(o, where)
+  return { accepted: acceptedTypes(o.acceptsToken ?? TokenType.M2MToken), allow: o.allow, requireScope: o.requireScope }
+}
+
+/** Admits an authenticated machine under a route's rules: its token type (`invalid`, `wrong-type`), then authorizeMachine. */
+async function admitMachine(machine, rules, machineIdOf) {
+  if (!rules.accepted.includes(machine.tokenType)) {
+    throw new M2MAuthError('invalid', `A token of type ${machine.tokenType} is not accepted here (accepted: ${rules.accepted.join(', ')}).`, { reason: 'wrong-type' })
+  }
+  return authorizeMachine(machine, rules, machineIdOf)
+}
+
+/**
  * Verifies `token` under `policy` with `verify` (a drop-in verification: `(token) => Promise<{ data,
  * tokenType, errors }>`). Resolves `{ data, machine }` (`data` the verified resource); throws an
  * M2MAuthError: `missing`, `invalid` (malformed, wrong type, bad signature, unknown…), `expired`,
@@ -234,6 +253,8 @@ module.exports = {
   presentedType,
   verifyMachineToken,
   authorizeMachine,
+  routeRules,
+  admitMachine,
   verifyPerCall,
   verifyM2MToken,
 }

@@ -42,8 +42,8 @@ async function authenticateWith(source, policy, verify) {
  * reused for every request after. `authenticate(requestOrHeaders)` never throws.
  * Throws at once for options that cannot work (`acceptsToken`, `allow`, `requireScope`).
  */
-function createMachineAuthenticator(options) {
-  const policy = machinePolicy(options, 'createMachineAuthenticator')
+function createMachineAuthenticator(options, where = 'createMachineAuthenticator') {
+  const policy = machinePolicy(options, where)
   let verifier = null
   let closed = false
   const verifierOf = () => {

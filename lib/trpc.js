@@ -15,10 +15,9 @@
 // 5xx) and INTERNAL_SERVER_ERROR (500: receiver misconfigured). Messages sent
 // to the client are generic; the M2MAuthError is the `cause`.
 
-const { TokenType } = require('./constants.js')
 const { resolveMachineId } = require('./service-env.js')
-const { M2MAuthError, toAuthError } = require('./auth-error.js')
-const { acceptedTypes, checkRules, authorizeMachine } = require('./machine-auth.js')
+const { toAuthError } = require('./auth-error.js')
+const { routeRules, admitMachine } = require('./machine-auth.js')
 const { createMachineAuthenticator, machineFromResult } = require('./request-auth.js')
 const { machineAuthErrorResponse } = require('./auth-response.js')
 
@@ -120,10 +119,7 @@ function trpcErrorFor(error) {
  * set to the matching `allow` entry) and `m2mError: null`.
  */
 function requireMachine(options) {
-  const o = options && typeof options === 'object' ? options : {}
-  checkRules(o, 'requireMachine')
-  const accepted = acceptedTypes(o.acceptsToken ?? TokenType.M2MToken)
-  const rules = { allow: o.allow, requireScope: o.requireScope }
+  const rules = routeRules(options, 'requireMachine')
   loadTrpc()
 
   return async function requireMachineMiddleware(opts) {
@@ -135,12 +131,9 @@ function requireMachine(options) {
     }
     const auth = await helper.authenticate()
     if (!auth.isAuthenticated) throw trpcErrorFor(auth.error)
-    let machine = machineFromResult(auth)
-    if (!accepted.includes(machine.tokenType)) {
-      throw trpcErrorFor(new M2MAuthError('invalid', `A token of type ${machine.tokenType} is not accepted by this procedure.`, { reason: 'wrong-type' }))
-    }
+    let machine
     try {
-      machine = await authorizeMachine(machine, rules, helper.machineIdOf)
+      machine = await admitMachine(machineFromResult(auth), rules, helper.machineIdOf)
     } catch (e) {
       throw trpcErrorFor(e)
     }
