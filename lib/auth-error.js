@@ -121,4 +121,4 @@ function configurationError(err) {
   return err instanceof M2MAuthError ? err : misconfigured(err instanceof Error ? err.message : 'The receiver is misconfigured.', err)
 }
 
-module.exports = { M2MAuthError, M2MAuthErrorCode, toAuthError, configurationError, logSafe }
+module.exports = { M2MAuthError, M2MAuthErrorCode, toAuthError, configurationError }

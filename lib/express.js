@@ -14,6 +14,22 @@ function send(res, { status, headers, body }) {
   res.status(status).set(headers).json(body)
 }
 
+/** The middleware over a gate: records the result on `req`, then answers a failure (`rejects`) or goes on. */
+function middleware(gate, rejects) {
+  function machineMiddleware(req, res, next) {
+    gate
+      .check(req)
+      .then(({ auth, machine }) => {
+        req.machineAuth = auth
+        req.machine = machine
+        if (rejects && machine === null) send(res, gate.answer(auth.error, req))
+        else next()
+      })
+      .catch(next)
+  }
+  return gate.withStats(machineMiddleware)
+}
+
 /**
  * Middleware that lets only authenticated machines through: on success `req.machine` is the
  * machine and `req.machineAuth` the whole result; on failure it answers itself (401, 403, 429, 500
@@ -23,20 +39,7 @@ function send(res, { status, headers, body }) {
  * it). `.stats()` gives the verifier's counters.
  */
 function requireMachine(options) {
-  const gate = createMachineGate(options, 'requireMachine')
-  function requireMachineMiddleware(req, res, next) {
-    gate
-      .check(req)
-      .then(({ auth, machine }) => {
-        req.machineAuth = auth
-        req.machine = machine
-        if (machine === null) send(res, gate.answer(auth.error, req))
-        else next()
-      })
-      .catch(next)
-  }
-  requireMachineMiddleware.stats = gate.stats
-  return requireMachineMiddleware
+  return middleware(createMachineGate(options, 'requireMachine'), true)
 }
 
 /**
@@ -45,19 +48,7 @@ function requireMachine(options) {
  * decide themselves. Options as requireMachine's.
  */
 function machineAuth(options) {
-  const gate = createMachineGate(options, 'machineAuth')
-  function machineAuthMiddleware(req, res, next) {
-    gate
-      .check(req)
-      .then(({ auth, machine }) => {
-        req.machineAuth = auth
-        req.machine = machine
-        next()
-      })
-      .catch(next)
-  }
-  machineAuthMiddleware.stats = gate.stats
-  return machineAuthMiddleware
+  return middleware(createMachineGate(options, 'machineAuth'), false)
 }
 
 module.exports = { requireMachine, machineAuth, getMachine }

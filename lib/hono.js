@@ -19,6 +19,21 @@ function sourceOf(c) {
   return incoming && typeof incoming === 'object' && incoming.headersDistinct ? incoming : c.req.raw
 }
 
+/** The middleware over a gate: records the result in the context, then answers a failure (`rejects`) or goes on. */
+function middleware(gate, rejects) {
+  async function machineMiddleware(c, next) {
+    const { auth, machine } = await gate.check(sourceOf(c))
+    c.set('machineAuth', auth)
+    c.set('machine', machine)
+    if (rejects && machine === null) {
+      const { status, headers, body } = gate.answer(auth.error, c)
+      return c.json(body, status, headers)
+    }
+    await next()
+  }
+  return gate.withStats(machineMiddleware)
+}
+
 /**
  * Middleware that lets only authenticated machines through: on success `c.get('machine')` is the
  * machine and `c.get('machineAuth')` the whole result; on failure it answers with
@@ -27,32 +42,12 @@ function sourceOf(c) {
  * `timeoutMs`, `env`…), `realm`, `onError(error, c)`. `.stats()` gives the verifier's counters.
  */
 function requireMachine(options) {
-  const gate = createMachineGate(options, 'requireMachine')
-  async function requireMachineMiddleware(c, next) {
-    const { auth, machine } = await gate.check(sourceOf(c))
-    c.set('machineAuth', auth)
-    if (machine === null) {
-      const { status, headers, body } = gate.answer(auth.error, c)
-      return c.json(body, status, headers)
-    }
-    c.set('machine', machine)
-    await next()
-  }
-  requireMachineMiddleware.stats = gate.stats
-  return requireMachineMiddleware
+  return middleware(createMachineGate(options, 'requireMachine'), true)
 }
 
 /** Middleware that never rejects: `c.get('machineAuth')` is the whole result, `c.get('machine')` the machine or null. */
 function machineAuth(options) {
-  const gate = createMachineGate(options, 'machineAuth')
-  async function machineAuthMiddleware(c, next) {
-    const { auth, machine } = await gate.check(sourceOf(c))
-    c.set('machineAuth', auth)
-    c.set('machine', machine)
-    await next()
-  }
-  machineAuthMiddleware.stats = gate.stats
-  return machineAuthMiddleware
+  return middleware(createMachineGate(options, 'machineAuth'), false)
 }
 
 module.exports = { requireMachine, machineAuth }

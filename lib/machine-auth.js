@@ -74,7 +74,7 @@ function machinePolicy(options, where) {
   return {
     options: o,
     accepted: acceptedTypes(o.acceptsToken),
-    rules: { allow: o.allow ?? (o.expectedService === undefined ? undefined : o.expectedService), requireScope: o.requireScope },
+    rules: { allow: o.allow ?? o.expectedService, requireScope: o.requireScope },
     skewMs: typeof skew === 'number' && Number.isFinite(skew) && skew >= 0 ? skew : DEFAULT_SKEW_MS,
   }
 }
@@ -246,13 +246,9 @@ async function verifyM2MToken(token, options) {
 }
 
 module.exports = {
-  MACHINE_TOKEN_TYPES,
-  acceptedTypes,
-  checkRules,
   machinePolicy,
   presentedType,
   verifyMachineToken,
-  authorizeMachine,
   routeRules,
   admitMachine,
   verifyPerCall,

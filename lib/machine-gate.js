@@ -36,6 +36,11 @@ function createMachineGate(options, where) {
     machineIdOf: (entry) => resolveMachineId(entry, authenticator.policy.options),
     stats: () => authenticator.stats(),
     close: () => authenticator.close(),
+    /** `handler` with `.stats()`, the counters of this gate's verifier. */
+    withStats(handler) {
+      handler.stats = () => authenticator.stats()
+      return handler
+    },
   }
 }
 

@@ -31,8 +31,7 @@ function withMachine(handler, options) {
     }
     return handler(request, context, machine)
   }
-  routeHandler.stats = gate.stats
-  return routeHandler
+  return gate.withStats(routeHandler)
 }
 
 module.exports = { withMachine }

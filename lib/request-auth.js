@@ -101,4 +101,4 @@ async function authenticateM2MRequest(requestOrHeaders, options) {
   return { isAuthenticated: auth.isAuthenticated, tokenType: TokenType.M2MToken, id, machineId, subject, scopes, claims, expiration, error }
 }
 
-module.exports = { createMachineAuthenticator, authenticateMachineRequest, authenticateM2MRequest, machineFromResult, unauthenticated }
+module.exports = { createMachineAuthenticator, authenticateMachineRequest, authenticateM2MRequest, machineFromResult }
