@@ -10,49 +10,15 @@
 // modules, RUST_LOG=trace and RUST_BACKTRACE=full, so that anything that did log would be caught.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
-import { randomBytes, generateKeyPairSync, sign as cryptoSign } from 'node:crypto'
+import { generateKeyPairSync } from 'node:crypto'
 import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 import { startEmulator, type Emulator } from '../lib/emulator.js'
+import { createCanaries, leaksOf } from './helpers/canaries'
 
 const root = resolve(__dirname, '..')
-const rand = () => randomBytes(10).toString('hex')
-const b64u = (s: string | Uint8Array) => Buffer.from(s).toString('base64url')
-
-/** Each canary with the length of the standard prefix that may legitimately appear in any text. */
-const CANARIES = {
-  secretKey: { value: `sk_test_CANARY${rand()}SK`, common: 'sk_test_'.length },
-  machineSecretKey: { value: `ak_CANARY${rand()}AK`, common: 'ak_'.length },
-  opaqueToken: { value: `mt_CANARY${rand()}MT`, common: 'mt_'.length },
-  // A JWT: its payload and signature segments are unique; the header segment is not.
-  jwt: { value: '', common: 0 },
-}
-
-{
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  const header = b64u(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: 'ins_canary' }))
-  const payload = b64u(JSON.stringify({ sub: 'mch_canary', jti: `mt_canary${rand()}`, exp: Math.floor(Date.now() / 1000) + 600 }))
-  const input = `${header}.${payload}`
-  CANARIES.jwt.value = `${input}.${b64u(cryptoSign('sha256', Buffer.from(input), privateKey))}`
-  CANARIES.jwt.common = header.length + 1
-}
-
-/** Every 8-character window of `canary` that reaches past its common prefix. */
-function windows(canary: string, common: number): string[] {
-  const out: string[] = []
-  for (let i = Math.max(0, common - 7); i + 8 <= canary.length; i++) out.push(canary.slice(i, i + 8))
-  return out
-}
-
-function leaks(text: unknown): string[] {
-  const found: string[] = []
-  if (typeof text !== 'string') return found
-  for (const [name, { value, common }] of Object.entries(CANARIES)) {
-    const w = windows(value, common).find((x) => text.includes(x))
-    if (w) found.push(`${name} (…${w}…)`)
-  }
-  return found
-}
+const CANARIES = createCanaries()
+const leaks = (text: unknown) => leaksOf(CANARIES, text)
 
 async function closedPortUrl(): Promise<string> {
   const server = createServer()

@@ -17,7 +17,7 @@ const {
   createM2MTokenProvider,
 } = require('../lib/console.js')
 const { createM2MClient, M2MToken } = require('../lib/m2m.js')
-const { ClerkAPIResponseError } = require('../lib/errors.js')
+const { ClerkAPIResponseError, ClerkTransportError, MachineTokenVerificationError } = require('../lib/errors.js')
 const { startEmulator } = require('../lib/emulator.js')
 import { receiverEnv as receiverEnvOf } from './helpers/emulator'
 
@@ -204,7 +204,10 @@ describe('verifyM2MToken', () => {
     await emu.setFault('m2m_verify', { type: 'status', status: 429, retryAfter: 7, times: 1 })
     e = await rejection(verifyM2MToken(t.token, opts()))
     expect([e.code, e.apiStatus, e.retryAfter, e.reason]).toEqual(['unavailable', 429, 7, 'rate-limited'])
-    expect(e.cause).toBeInstanceOf(ClerkAPIResponseError)
+    // The cause is the drop-in's verification error; its own cause says what the Backend API answered.
+    expect(e.cause).toBeInstanceOf(MachineTokenVerificationError)
+    expect(e.cause.cause).toBeInstanceOf(ClerkTransportError)
+    expect([e.cause.cause.code, e.cause.cause.status, e.cause.cause.retryAfter]).toEqual(['rate-limited', 429, 7])
 
     await emu.setFault('m2m_verify', { type: 'hang' })
     const start = Date.now()

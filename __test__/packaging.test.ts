@@ -14,7 +14,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const { bindingLoadError, platformKey, supportedPlatforms } = require('../lib/binding-error.js')
 
 /** CommonJS exports the ESM entries leave out on purpose: helpers shared inside lib/, not in the typings. */
-const INTERNAL: Record<string, string[]> = { console: ['resolveMachineId', 'serviceEnvName'], trpc: ['useTrpcServer'] }
+const INTERNAL: Record<string, string[]> = { console: ['serviceEnvName'], trpc: ['useTrpcServer'] }
 
 describe('entry points', () => {
   it('each lib/<name>.mjs exports exactly the public exports of lib/<name>.js, the same objects', () => {
@@ -23,7 +23,7 @@ describe('entry points', () => {
       import { createRequire } from 'node:module'
       const require = createRequire(${JSON.stringify(join(root, 'package.json'))})
       const out = {}
-      for (const name of ['index', 'm2m', 'console', 'trpc', 'emulator', 'native']) {
+      for (const name of ['index', 'm2m', 'console', 'trpc', 'emulator', 'native', 'express', 'fastify', 'hono', 'next']) {
         const cjs = require('./lib/' + name + '.js')
         const esm = await import(${JSON.stringify(root)} + '/lib/' + name + '.mjs')
         out[name] = {
@@ -84,6 +84,20 @@ describe('package.json', () => {
       expect(entry.require.types).toMatch(/\.d\.ts$/)
       if (subpath !== '.') expect(pkg.typesVersions['*'][subpath.slice(2)]).toEqual([entry.require.types])
     }
+  })
+
+  it('the frameworks are optional peers, and no adapter loads its framework (nothing is imported unless its subpath is used)', () => {
+    for (const peer of ['@trpc/server', 'express', 'fastify', 'hono', 'next']) {
+      expect([peer, pkg.peerDependenciesMeta[peer]]).toEqual([peer, { optional: true }])
+      expect(pkg.dependencies?.[peer]).toBeUndefined()
+    }
+    const script = `
+      const before = new Set(Object.keys(require.cache))
+      for (const name of ['express', 'fastify', 'hono', 'next']) require('./lib/' + name + '.js')
+      const loaded = Object.keys(require.cache).filter((f) => !before.has(f) && f.includes('node_modules'))
+      console.log(JSON.stringify(loaded))`
+    const r = spawnSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' })
+    expect([r.stderr, JSON.parse(r.stdout)]).toEqual(['', []])
   })
 
   it('npm/ has one package per napi target; optionalDependencies are left to packing (scripts/package.mjs, napi prepublish)', () => {

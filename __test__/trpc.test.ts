@@ -189,6 +189,38 @@ describe('requireMachine', () => {
     expect(() => requireMachine({ allow: 5 })).toThrow(TypeError)
   })
 
+  it('acceptsToken: the context verifies API keys when asked; a procedure admits them only with its own acceptsToken', async () => {
+    const apiKey = (await emu.seedApiKey({ subject: 'user_2trpc', scopes: ['jobs'] })).secret
+    const build = (acceptsToken?: any) => {
+      const createContext = createM2MContext({ receiver: 'trpc', env, acceptsToken })
+      const t = initTRPC.context<Awaited<ReturnType<typeof createContext>>>().create()
+      const router = t.router({
+        m2mOnly: t.procedure.use(requireMachine()).query(({ ctx }) => ctx.machine.tokenType),
+        keys: t.procedure.use(requireMachine({ acceptsToken: 'api_key' })).query(({ ctx }) => [ctx.machine.tokenType, ctx.machine.subject, ctx.machine.machineId]),
+      })
+      return { createContext, caller: t.createCallerFactory(router) }
+    }
+    const run = async (built: ReturnType<typeof build>, path: 'm2mOnly' | 'keys', token: string) => {
+      const ctx = await built.createContext({ req: bearer(token) })
+      try {
+        return { ok: await (built.caller(ctx) as any)[path](), ctx }
+      } catch (e: any) {
+        return { error: [e.code, e.cause.code, e.cause.reason], ctx }
+      }
+    }
+    const both = build(['m2m_token', 'api_key'])
+    expect((await run(both, 'keys', apiKey)).ok).toEqual(['api_key', 'user_2trpc', null])
+    expect((await run(both, 'm2mOnly', apiKey)).error).toEqual(['UNAUTHORIZED', 'invalid', 'wrong-type'])
+    expect((await run(both, 'm2mOnly', tokens.webhook)).ok).toBe('m2m_token')
+    expect((await run(both, 'keys', tokens.webhook)).error).toEqual(['UNAUTHORIZED', 'invalid', 'wrong-type'])
+    // The default context verifies M2M tokens only: an API key leaves machine null.
+    const m2mContext = await run(build(), 'keys', apiKey)
+    expect(m2mContext.error).toEqual(['UNAUTHORIZED', 'invalid', 'wrong-type'])
+    expect([m2mContext.ctx.machine, m2mContext.ctx.m2mError.code]).toEqual([null, 'invalid'])
+    expect(() => createM2MContext({ acceptsToken: 'session_token' as any })).toThrow(/session tokens/)
+    expect(() => requireMachine({ acceptsToken: ['nope'] as any })).toThrow(/acceptsToken/)
+  })
+
   it('trpcErrorFor maps each M2MAuthError code', () => {
     const cases: Array<[any, string]> = [
       [new M2MAuthError('missing', 'm'), 'UNAUTHORIZED'],

@@ -8,7 +8,10 @@ export const {
   isM2MConfigured,
   getExpectedMachineId,
   verifyM2MToken,
+  authenticateMachineRequest,
   authenticateM2MRequest,
+  createMachineAuthenticator,
+  machineAuthErrorResponse,
   createM2MTokenProvider,
 } = cjs
 

@@ -1,37 +1,29 @@
 // Generated from trpc.d.ts by scripts/dual-types.mjs (the typings of the ESM entry); do not edit.
 // Types of clerk-m2m-native/trpc (peer: @trpc/server v11).
 import type { TRPCError, TRPCMiddlewareFunction } from '@trpc/server'
-import type { M2MAuthError, M2MAuthResult, VerifyM2MTokenOptions } from './console.mjs'
+import type { AcceptedTokenType, AcceptsToken, AllowOption, M2MAuthError, Machine, MachineRequestAuth, MachineTokenType, VerifyM2MTokenOptions } from './console.mjs'
 
-/** The machine that called a procedure. The raw token is deliberately not included. */
-export interface MachineAuth {
-  tokenType: 'm2m_token'
-  id: string
-  machineId: string
-  subject: string
-  scopes: string[]
-  claims: Record<string, unknown> | null
-  expiration: number | null
-  /** The `allow` entry (service name) that matched, when requireMachine had one. */
-  service: string | null
-}
+/** The machine that called a procedure with an M2M token. The raw token is deliberately not included. */
+export type MachineAuth = Machine<'m2m_token'>
 
-export interface M2MContextHelper {
+export interface M2MContextHelper<T extends MachineTokenType = MachineTokenType> {
   /** Verifies the request's token once (memoized); never throws. */
-  authenticate(): Promise<M2MAuthResult>
+  authenticate(): Promise<MachineRequestAuth<T>>
   /** A service name's machine id (CLERK_M2M_MACHINE_ID_<SERVICE>), or a machine id as is. */
   machineIdOf(serviceOrMachineId: string): string
 }
 
-export interface M2MContext {
+export interface M2MContext<T extends MachineTokenType = 'm2m_token'> {
   /** Set when the call was authenticated (`undefined` until first use with `lazy`). */
-  machine: MachineAuth | null | undefined
+  machine: Machine<T> | null | undefined
   /** Why not (`undefined` until first use with `lazy`). */
   m2mError: M2MAuthError | null | undefined
-  m2m: M2MContextHelper
+  m2m: M2MContextHelper<MachineTokenType>
 }
 
-export interface CreateM2MContextOptions extends VerifyM2MTokenOptions {
+export interface CreateM2MContextOptions<A extends AcceptsToken = 'm2m_token'> extends VerifyM2MTokenOptions {
+  /** The token types the context verifies (default `'m2m_token'`); others leave `machine` null. */
+  acceptsToken?: A
   /** Verify only when a requireMachine procedure runs. */
   lazy?: boolean
 }
@@ -44,24 +36,31 @@ export type M2MContextInput =
   | Record<string, unknown>
   | undefined
 
-/** A context factory for any adapter; never throws. */
-export declare function createM2MContext(options?: CreateM2MContextOptions): (opts?: M2MContextInput) => Promise<M2MContext>
+/** A context factory for any adapter (one verifier for all requests); the factory never throws. */
+export declare function createM2MContext<A extends AcceptsToken = 'm2m_token'>(
+  options?: CreateM2MContextOptions<A>,
+): (opts?: M2MContextInput) => Promise<M2MContext<AcceptedTokenType<A>>>
 
-export interface RequireMachineOptions {
-  /** Service names or machine ids allowed to call, or a predicate. Omitted: any authenticated machine. */
-  allow?: string | string[] | ((machine: MachineAuth) => boolean | Promise<boolean>)
+export interface RequireMachineOptions<A extends AcceptsToken = 'm2m_token'> {
+  /**
+   * Service names or machine ids allowed to call (M2M tokens only), or a predicate over every
+   * accepted token type. Omitted: any authenticated caller.
+   */
+  allow?: AllowOption<AcceptedTokenType<A>>
   /** Machine ids or service names that must all be in the token's scopes. */
-  requireScope?: string | string[]
+  requireScope?: string | readonly string[]
+  /** The token types this procedure accepts (default `'m2m_token'`), among those the context accepts. */
+  acceptsToken?: A
 }
 
 /**
  * `t.procedure.use(requireMachine({ allow: ['webhook'] }))`: UNAUTHORIZED, FORBIDDEN,
- * TOO_MANY_REQUESTS, SERVICE_UNAVAILABLE or INTERNAL_SERVER_ERROR on failure; on
- * success the context's `machine` is non-null.
+ * TOO_MANY_REQUESTS, SERVICE_UNAVAILABLE or INTERNAL_SERVER_ERROR on failure (by the status of
+ * machineAuthErrorResponse); on success the context's `machine` is non-null.
  */
-export declare function requireMachine(
-  options?: RequireMachineOptions,
-): TRPCMiddlewareFunction<M2MContext, any, object, { machine: MachineAuth; m2mError: null }, unknown>
+export declare function requireMachine<A extends AcceptsToken = 'm2m_token'>(
+  options?: RequireMachineOptions<A>,
+): TRPCMiddlewareFunction<M2MContext<any>, any, object, { machine: Machine<AcceptedTokenType<A>>; m2mError: null }, unknown>
 
-/** The TRPCError an M2MAuthError maps to. */
-export declare function trpcErrorFor(error: M2MAuthError): TRPCError
+/** The TRPCError an M2MAuthError maps to (through machineAuthErrorResponse's status). */
+export declare function trpcErrorFor(error: unknown): TRPCError

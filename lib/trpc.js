@@ -6,14 +6,20 @@
 //   const webhookProcedure = t.procedure.use(requireMachine({ allow: ['webhook'] }))
 //
 // The context factory never throws: it records who called (`machine`) or why
-// not (`m2mError`). The middleware decides, mapping failures to tRPC codes:
-// UNAUTHORIZED (missing, invalid, expired, revoked token), FORBIDDEN
-// (wrong-machine, not-in-scope, not in `allow`, scope missing),
-// TOO_MANY_REQUESTS (the Clerk Backend API answered 429), SERVICE_UNAVAILABLE
-// (network, timeout, 5xx) and INTERNAL_SERVER_ERROR (receiver misconfigured).
-// Messages sent to the client are generic; the M2MAuthError is the `cause`.
+// not (`m2mError`). The middleware decides, mapping failures to tRPC codes by
+// the HTTP status of machineAuthErrorResponse (lib/auth-response.js, the one
+// table every adapter uses): UNAUTHORIZED (401: missing, invalid, expired,
+// revoked token, or a token type not accepted), FORBIDDEN (403: wrong-machine,
+// not-in-scope, not in `allow`, scope missing), TOO_MANY_REQUESTS (429: the
+// Clerk Backend API answered 429), SERVICE_UNAVAILABLE (503: network, timeout,
+// 5xx) and INTERNAL_SERVER_ERROR (500: receiver misconfigured). Messages sent
+// to the client are generic; the M2MAuthError is the `cause`.
 
-const { authenticateM2MRequest, M2MAuthError, resolveMachineId } = require('./console.js')
+const { resolveMachineId } = require('./service-env.js')
+const { toAuthError } = require('./auth-error.js')
+const { routeRules, admitMachine } = require('./machine-auth.js')
+const { createMachineAuthenticator, machineFromResult } = require('./request-auth.js')
+const { machineAuthErrorResponse } = require('./auth-response.js')
 
 let trpcServer
 /**
@@ -43,34 +49,23 @@ function requestOf(adapterOpts) {
   return adapterOpts
 }
 
-/** What a procedure learns about the machine that called it (the raw token is deliberately left out). */
-function machineFrom(auth) {
-  return {
-    tokenType: 'm2m_token',
-    id: auth.id,
-    machineId: auth.machineId,
-    subject: auth.subject,
-    scopes: auth.scopes,
-    claims: auth.claims,
-    expiration: auth.expiration,
-    service: null,
-  }
-}
-
 /**
- * A tRPC context factory for any adapter; never throws. Options are those of
- * `authenticateM2MRequest` (`receiver`, `receiverMachineId`, `expectedService`,
+ * A tRPC context factory for any adapter; the factory it returns never throws.
+ * Options are those of `authenticateMachineRequest` (`acceptsToken` — default
+ * `'m2m_token'` —, `receiver`, `receiverMachineId`, `expectedService`,
  * `secretKey`, `jwtKey`, `machineSecretKey`, `apiUrl`, `timeoutMs`, `env`) plus
  * `lazy` (verify on first use by a `requireMachine` procedure instead of on
- * every request). The context is `{ machine, m2mError, m2m }`: `machine` is
- * set when the call was authenticated, `m2mError` holds the M2MAuthError
- * otherwise (both `undefined` until first use when `lazy`), and `m2m` is what
- * `requireMachine` uses.
+ * every request). One verifier serves every request. The context is `{
+ * machine, m2mError, m2m }`: `machine` is set when the call was authenticated,
+ * `m2mError` holds the M2MAuthError otherwise (both `undefined` until first use
+ * when `lazy`), and `m2m` is what `requireMachine` uses.
  */
 function createM2MContext(options) {
   const o = options && typeof options === 'object' ? { ...options } : {}
   const lazy = Boolean(o.lazy)
   delete o.lazy
+  const authenticator = createMachineAuthenticator(o)
+  const machineIdOf = (service) => resolveMachineId(service, o)
   return async function createContext(adapterOpts) {
     let pending
     const authenticate = () => {
@@ -82,67 +77,49 @@ function createM2MContext(options) {
         } catch (e) {
           request = { headers: { get authorization() { throw e } } }
         }
-        pending = authenticateM2MRequest(request, o)
+        pending = authenticator.authenticate(request)
       }
       return pending
     }
     const ctx = {
       machine: undefined,
       m2mError: undefined,
-      m2m: {
-        authenticate,
-        machineIdOf: (service) => resolveMachineId(service, o),
-      },
+      m2m: { authenticate, machineIdOf },
     }
     if (!lazy) {
       const auth = await authenticate()
-      ctx.machine = auth.isAuthenticated ? machineFrom(auth) : null
+      ctx.machine = auth.isAuthenticated ? machineFromResult(auth) : null
       ctx.m2mError = auth.error
     }
     return ctx
   }
 }
 
-const UNAUTHORIZED_CODES = new Set(['missing', 'invalid', 'expired', 'revoked'])
-const FORBIDDEN_CODES = new Set(['wrong-machine', 'not-in-scope'])
+/** tRPC's name for each status machineAuthErrorResponse answers with. */
+const TRPC_CODE = { 401: 'UNAUTHORIZED', 403: 'FORBIDDEN', 429: 'TOO_MANY_REQUESTS', 500: 'INTERNAL_SERVER_ERROR', 503: 'SERVICE_UNAVAILABLE' }
 
 /** The tRPC error for an M2MAuthError (anything else is an internal failure), with a generic message and the error as `cause`. */
 function trpcErrorFor(error) {
   const { TRPCError } = loadTrpc()
-  const err = error instanceof M2MAuthError ? error : new M2MAuthError('unavailable', 'Machine authentication failed unexpectedly.', { cause: error, reason: 'internal' })
-  if (UNAUTHORIZED_CODES.has(err.code)) return new TRPCError({ code: 'UNAUTHORIZED', message: 'Machine authentication required.', cause: err })
-  if (FORBIDDEN_CODES.has(err.code)) return new TRPCError({ code: 'FORBIDDEN', message: 'This machine may not call this procedure.', cause: err })
-  if (err.apiStatus === 429) return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: 'Machine authentication is rate limited; retry later.', cause: err })
-  if (err.reason === 'misconfigured' || err.reason === 'internal') {
-    return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'Machine authentication is not configured correctly.', cause: err })
-  }
-  return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'Machine authentication is temporarily unavailable.', cause: err })
-}
-
-function listOf(value) {
-  if (value === undefined || value === null) return []
-  return Array.isArray(value) ? value : [value]
+  const err = toAuthError(error)
+  const { status, body } = machineAuthErrorResponse(err)
+  return new TRPCError({ code: TRPC_CODE[status], message: body.error.message, cause: err })
 }
 
 /**
- * Middleware for `t.procedure.use(requireMachine({ allow, requireScope }))`.
+ * Middleware for `t.procedure.use(requireMachine({ allow, requireScope, acceptsToken }))`.
  * - `allow`: service names (resolved with CLERK_M2M_MACHINE_ID_<SERVICE>) or
  *   machine ids (mch_…), or a predicate `(machine) => boolean`; omitted = any
  *   authenticated machine.
  * - `requireScope`: machine ids or service names that must all be among the
  *   token's scopes.
+ * - `acceptsToken`: the token types this procedure accepts (default
+ *   `'m2m_token'`), among those the context accepted.
  * On success the procedure's context has `machine` (non-null, with `service`
  * set to the matching `allow` entry) and `m2mError: null`.
  */
 function requireMachine(options) {
-  const o = options && typeof options === 'object' ? options : {}
-  const allow = o.allow
-  if (allow !== undefined && typeof allow !== 'function' && !Array.isArray(allow) && typeof allow !== 'string') {
-    const e = new TypeError('requireMachine: allow must be a list of service names or machine ids, or a function')
-    e.code = 'ERR_INVALID_ARG_TYPE'
-    throw e
-  }
-  const requiredScopes = listOf(o.requireScope)
+  const rules = routeRules(options, 'requireMachine')
   loadTrpc()
 
   return async function requireMachineMiddleware(opts) {
@@ -154,29 +131,11 @@ function requireMachine(options) {
     }
     const auth = await helper.authenticate()
     if (!auth.isAuthenticated) throw trpcErrorFor(auth.error)
-    const machine = machineFrom(auth)
-
-    const resolve = (entry) => helper.machineIdOf(entry)
+    let machine
     try {
-      if (typeof allow === 'function') {
-        if (!(await allow(machine))) throw new M2MAuthError('wrong-machine', `Machine ${machine.machineId} is not allowed to call this procedure.`)
-      } else if (allow !== undefined) {
-        const entries = listOf(allow)
-        const match = entries.find((entry) => resolve(entry) === machine.machineId)
-        if (match === undefined) {
-          throw new M2MAuthError('wrong-machine', `Machine ${machine.machineId} is not one of: ${entries.join(', ')}.`)
-        }
-        machine.service = match.startsWith('mch_') ? null : match
-      }
-      for (const scope of requiredScopes) {
-        if (!machine.scopes.includes(resolve(scope))) {
-          throw new M2MAuthError('not-in-scope', `The token's scopes do not include ${scope}.`)
-        }
-      }
+      machine = await admitMachine(machineFromResult(auth), rules, helper.machineIdOf)
     } catch (e) {
-      if (e instanceof M2MAuthError) throw trpcErrorFor(e)
-      // A service name without its CLERK_M2M_MACHINE_ID_<SERVICE>: the server's configuration, not the caller.
-      throw trpcErrorFor(new M2MAuthError('unavailable', e.message, { cause: e, reason: 'misconfigured' }))
+      throw trpcErrorFor(e)
     }
     return next({ ctx: { machine, m2mError: null } })
   }

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // The package as a user gets it: `npm run package`, then a new project in a temporary directory
-// that installs only those tarballs (plus @trpc/server and typescript from the registry) with no
-// cargo or rustc on its PATH, and there:
+// that installs only those tarballs (plus @trpc/server, express, fastify, hono, @hono/node-server,
+// @types/express and typescript from the registry) with no cargo or rustc on its PATH, and there:
 //   - require and import of every subpath, and the edge-runtime condition's clear error;
 //   - the loader's diagnostic error when the platform package is missing;
 //   - `npx clerk-m2m-native emulator --env`, a token minted against it with `setup-tokens`, and
 //     that token verified by the installed package (API, CLI and the clerk-m2m alias);
+//   - an Express, a Fastify and a Hono app and a Next.js route handler, as the README writes them,
+//     answering that token 200 and a request without one 401 with the Bearer challenge;
 //   - startEmulator() from ESM and CJS; `npx clerk-m2m-native demo`;
 //   - tsc over a .mts and a .cts file using the tRPC helper (requireMachine must narrow
-//     ctx.machine) under nodenext, node16, bundler and node10 — and a negative file that must
-//     fail, so the check can fail;
+//     ctx.machine) and the four framework adapters under nodenext, node16, bundler and node10 —
+//     and a negative file that must fail, so the check can fail;
 //   - attw and publint on the tarball (run from this checkout).
 // Every step asserts; the first failure exits 1 with what went wrong.
 //
@@ -101,8 +103,10 @@ try {
       assert.ok(r.error || r.status !== 0, `${tool} is still reachable on the install project's PATH`)
     }
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-app', version: '1.0.0', private: true }, null, 2))
-    const pinned = (name) => `${name}@${JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version}`
-    const deps = [...tarballs, existsSync(join(root, 'node_modules', '@trpc', 'server')) ? pinned('@trpc/server') : '@trpc/server@11', existsSync(join(root, 'node_modules', 'typescript')) ? pinned('typescript') : 'typescript@5']
+    // The versions this checkout tests with (the registry's latest of the major where it has none).
+    const pinned = (name, fallback) => (existsSync(join(root, 'node_modules', name, 'package.json')) ? `${name}@${JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version}` : `${name}@${fallback}`)
+    const frameworks = [pinned('express', '5'), pinned('fastify', '5'), pinned('hono', '4'), pinned('@hono/node-server', '2'), pinned('@types/express', '5')]
+    const deps = [...tarballs, pinned('@trpc/server', '11'), pinned('typescript', '5'), ...frameworks]
     run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...deps], { cwd: project, env })
     const installed = join(project, 'node_modules', pkg.name)
     const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'))
@@ -114,15 +118,19 @@ try {
     assert.equal(platformPackages.length, 1, `exactly one platform package is installed: ${platformPackages}`)
   })
 
-  const subpaths = ['.', './m2m', './console', './trpc', './emulator', './native']
+  const subpaths = ['.', './m2m', './console', './trpc', './emulator', './native', './express', './fastify', './hono', './next']
   const spec = (s) => (s === '.' ? pkg.name : `${pkg.name}/${s.slice(2)}`)
   const expectedExports = {
     '.': ['isM2MJwt', 'verifyMachineAuthToken', 'verifyM2MToken', 'createM2MVerifier', 'createM2MClient', 'MachineTokenVerificationError', 'M2MToken', 'TokenType'],
     './m2m': ['createM2MClient', 'M2MToken'],
-    './console': ['getM2MToken', 'verifyM2MToken', 'authenticateM2MRequest', 'createM2MTokenProvider', 'M2MAuthError'],
+    './console': ['getM2MToken', 'verifyM2MToken', 'authenticateM2MRequest', 'authenticateMachineRequest', 'createMachineAuthenticator', 'machineAuthErrorResponse', 'createM2MTokenProvider', 'M2MAuthError'],
     './trpc': ['createM2MContext', 'requireMachine', 'trpcErrorFor'],
     './emulator': ['startEmulator', 'emulatorCommand'],
     './native': ['isM2MJwt', 'decodeJwt', 'NativeVerifier', 'startNativeEmulator'],
+    './express': ['requireMachine', 'machineAuth', 'getMachine'],
+    './fastify': ['machineAuthPlugin', 'requireMachine', 'getMachine'],
+    './hono': ['requireMachine', 'machineAuth'],
+    './next': ['withMachine'],
   }
 
   await step('require() and import of every subpath; startEmulator() from CJS and ESM', () => {
@@ -169,7 +177,7 @@ console.log('esm ok')
 
   await step('edge runtimes get a clear "needs the Node.js runtime" error', () => {
     for (const condition of ['edge-light', 'workerd', 'browser']) {
-      for (const [flag, code] of [['-e', `require('${pkg.name}')`], ['--input-type=module', `import '${pkg.name}/console'`]]) {
+      for (const [flag, code] of [['-e', `require('${pkg.name}')`], ['--input-type=module', `import '${pkg.name}/console'`], ['-e', `require('${pkg.name}/next')`]]) {
         const r = run(process.execPath, [`--conditions=${condition}`, ...(flag === '-e' ? ['-e', code] : [flag, '-e', code])], { cwd: project, env, expect: 1 })
         assert.match(r.stderr, /ERR_CLERK_M2M_NATIVE_RUNTIME|needs the Node\.js runtime/, r.stderr)
       }
@@ -194,6 +202,7 @@ console.log('esm ok')
   })
 
   let vars
+  let webhookToken
   let emulator
   await step('npx clerk-m2m-native emulator --env: usable environment lines', async () => {
     emulator = spawn('npx', ['--no-install', 'clerk-m2m-native', 'emulator', '--seed', 'user-install', '--env', '--watch-stdin'], { cwd: project, env, shell: isWindows, stdio: ['pipe', 'pipe', 'pipe'] })
@@ -229,6 +238,7 @@ console.log('esm ok')
     const { env: tokenVars } = JSON.parse(minted.stdout)
     const token = tokenVars.CLERK_M2M_TOKEN_WEBHOOK
     assert.match(token, /^ey/)
+    webhookToken = token
     writeFileSync(
       join(project, 'verify.mjs'),
       `import assert from 'node:assert/strict'
@@ -253,6 +263,66 @@ console.log('verified')
     assert.equal(JSON.parse(inspect.stdout).kind, 'm2m-jwt')
   })
 
+  await step('Express, Fastify and Hono apps and a Next.js route handler, as the README writes them: 200 for the token, 401 without', () => {
+    writeFileSync(
+      join(project, 'apps.mjs'),
+      `import assert from 'node:assert/strict'
+import express from 'express'
+import Fastify from 'fastify'
+import { Hono } from 'hono'
+import { serve } from '@hono/node-server'
+import * as forExpress from '${pkg.name}/express'
+import * as forFastify from '${pkg.name}/fastify'
+import * as forHono from '${pkg.name}/hono'
+import { withMachine } from '${pkg.name}/next'
+
+const token = process.env.CLERK_M2M_TOKEN_WEBHOOK
+const webhook = process.env.CLERK_M2M_MACHINE_ID_WEBHOOK
+async function check(name, url) {
+  const ok = await fetch(url, { headers: { authorization: 'Bearer ' + token } })
+  assert.equal(ok.status, 200, name)
+  assert.equal((await ok.json()).from, webhook, name)
+  const none = await fetch(url)
+  assert.equal(none.status, 401, name)
+  assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="api"', name)
+  assert.deepEqual(await none.json(), { error: { code: 'missing', message: 'A Bearer token is required.' } }, name)
+  console.log(name + ' ok')
+}
+
+const app = express()
+app.get('/jobs', forExpress.requireMachine({ receiver: 'trpc', allow: ['webhook'] }), (req, res) => res.json({ from: req.machine.machineId }))
+const server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)) })
+await check('express', 'http://127.0.0.1:' + server.address().port + '/jobs')
+server.close()
+
+const f = Fastify()
+await f.register(forFastify.machineAuthPlugin, { receiver: 'trpc' })
+f.get('/jobs', { onRequest: forFastify.requireMachine({ allow: ['webhook'] }) }, async (request) => ({ from: request.machine.machineId }))
+await f.listen({ port: 0, host: '127.0.0.1' })
+await check('fastify', 'http://127.0.0.1:' + f.server.address().port + '/jobs')
+await f.close()
+
+const h = new Hono()
+h.use('/jobs/*', forHono.requireMachine({ receiver: 'trpc', allow: ['webhook'] }))
+h.get('/jobs/latest', (c) => c.json({ from: c.get('machine').machineId }))
+const hs = await new Promise((resolve) => { const s = serve({ fetch: h.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve({ s, port: info.port })) })
+await check('hono', 'http://127.0.0.1:' + hs.port + '/jobs/latest')
+hs.s.close()
+
+const GET = withMachine(async (request, context, machine) => Response.json({ from: machine.machineId }), { receiver: 'trpc', allow: ['webhook'] })
+const nextServer = (await import('node:http')).createServer(async (req, res) => {
+  const response = await GET(new Request('http://x' + req.url, { headers: req.headers }), { params: Promise.resolve({}) })
+  res.writeHead(response.status, Object.fromEntries(response.headers)).end(await response.text())
+})
+await new Promise((resolve) => nextServer.listen(0, '127.0.0.1', resolve))
+await check('next', 'http://127.0.0.1:' + nextServer.address().port + '/api/jobs')
+nextServer.close()
+`,
+    )
+    const out = node('apps.mjs', { env: { ...env, ...vars, CLERK_M2M_TOKEN_WEBHOOK: webhookToken } }).stdout
+    for (const name of ['express', 'fastify', 'hono', 'next']) assert.match(out, new RegExp(`^${name} ok$`, 'm'))
+  })
+
   await step('the emulator stops when its stdin closes', async () => {
     emulator.stdin.end()
     const code = await Promise.race([emulator.exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), 10_000))])
@@ -266,7 +336,7 @@ console.log('verified')
     assert.match(r.stdout, /demo: ok\s*$/)
   })
 
-  await step('tsc: the tRPC helper narrows ctx.machine under nodenext, node16, bundler and node10 (.mts and .cts)', () => {
+  await step('tsc: the tRPC helper and the framework adapters type the machine under nodenext, node16, bundler and node10 (.mts and .cts)', () => {
     const app = (kind) => `import { initTRPC } from '@trpc/server'
 import { isM2MJwt, verifyM2MToken, type MachineAuthResult } from '${pkg.name}'
 import { getM2MToken, M2MAuthError } from '${pkg.name}/console'
@@ -304,26 +374,91 @@ const t = initTRPC.context<Awaited<ReturnType<typeof createContext>>>().create()
 // No requireMachine: ctx.machine may be null, so this must not compile.
 export const router = t.router({ open: t.procedure.query(({ ctx }) => ctx.machine.machineId) })
 `
+    // The adapters as an application uses them. Hono's typings are ESM only (its package is
+    // "type": "module"), so a .cts file cannot import Hono itself under node16/nodenext; there it
+    // only uses this package's hono entry.
+    const adapters = (kind) => `import express from 'express'
+import { fastify } from 'fastify'
+${kind === 'cts' ? '' : "import { Hono } from 'hono'\n"}import type { Machine } from '${pkg.name}/console'
+import { requireMachine as expressMachine, machineAuth, getMachine } from '${pkg.name}/express'
+import { machineAuthPlugin, requireMachine as fastifyMachine } from '${pkg.name}/fastify'
+import { requireMachine as honoMachine, type MachineVariables } from '${pkg.name}/hono'
+import { withMachine } from '${pkg.name}/next'
+
+export const app = express()
+app.post('/jobs', expressMachine({ receiver: 'trpc', allow: ['worker'], realm: 'orders' }), (req, res) => {
+  const machine: Machine | null | undefined = req.machine
+  res.json({ from: getMachine(req).machineId, tokenType: machine?.tokenType })
+})
+app.get('/who', machineAuth({ acceptsToken: 'any' }), (req, res) => {
+  res.json(req.machineAuth?.isAuthenticated ? { subject: req.machineAuth.subject } : { error: req.machineAuth?.error.code })
+})
+
+export async function start() {
+  const f = fastify()
+  await f.register(machineAuthPlugin, { receiver: 'trpc', acceptsToken: ['m2m_token', 'api_key'], hookName: 'onRequest' })
+  f.get('/jobs', { onRequest: fastifyMachine({ allow: ['worker'] }) }, async (request) => ({ from: request.machine?.machineId ?? null }))
+  f.get('/keys', { preHandler: fastifyMachine({ acceptsToken: 'api_key' }) }, async (request) => ({ local: f.machineAuthenticator.stats().local, auth: request.machineAuth?.tokenType }))
+  return f
+}
+
+const honoGate = honoMachine({ receiver: 'trpc' })
+export const honoStats = (): number => honoGate.stats().remote
+export type JobVariables = MachineVariables
+${kind === 'cts' ? '' : `export const hono = new Hono().get('/jobs', honoGate, (c) => {
+  const id: string = c.get('machine').machineId
+  return c.json({ id })
+}).get('/keys', honoMachine({ acceptsToken: 'api_key' }), (c) => c.json({ subject: c.get('machine').subject, machineId: c.get('machine').machineId satisfies null }))
+`}
+export const POST = withMachine(
+  async (request, context: { params: Promise<{ id: string }> }, machine) => Response.json({ id: (await context.params).id, from: machine.machineId satisfies string, url: request.url }),
+  { receiver: 'trpc', allow: ['worker'] },
+)
+export const GET = withMachine(async (_request, _context, machine) => Response.json({ type: machine.tokenType }), { acceptsToken: ['api_key', 'oauth_token'] })
+export const kind = '${kind}'
+`
+    // Each must fail: the machine is possibly null on a Fastify request (the plugin never rejects),
+    // and a Hono route behind requireMachine() has an M2M machine, whose machineId is a string.
+    const negativeFastify = `import type { FastifyRequest } from 'fastify'
+import '${pkg.name}/fastify'
+export const id = (request: FastifyRequest): string => request.machine.machineId
+`
+    const negativeHono = `import { Hono } from 'hono'
+import { requireMachine } from '${pkg.name}/hono'
+export const app = new Hono().get('/jobs', requireMachine(), (c) => c.json({ none: c.get('machine').machineId satisfies null }))
+`
     writeFileSync(join(project, 'app.mts'), app('mts'))
     writeFileSync(join(project, 'app.cts'), app('cts'))
     writeFileSync(join(project, 'app-node10.ts'), app('node10'))
+    writeFileSync(join(project, 'adapters.mts'), adapters('mts'))
+    writeFileSync(join(project, 'adapters.cts'), adapters('cts'))
+    writeFileSync(join(project, 'adapters-node10.ts'), adapters('node10'))
     writeFileSync(join(project, 'negative.mts'), negative)
-    const base = { strict: true, noEmit: true, skipLibCheck: false, target: 'es2022', lib: ['es2022', 'esnext.disposable', 'dom'], types: [] }
+    writeFileSync(join(project, 'negative-fastify.mts'), negativeFastify)
+    writeFileSync(join(project, 'negative-hono.mts'), negativeHono)
+    const base = { strict: true, noEmit: true, skipLibCheck: false, esModuleInterop: true, target: 'es2022', lib: ['es2022', 'esnext.disposable', 'dom'], types: [] }
+    const both = ['app.mts', 'app.cts', 'adapters.mts', 'adapters.cts']
     const configs = {
-      nodenext: { compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['app.mts', 'app.cts'] },
-      node16: { compilerOptions: { ...base, module: 'node16', moduleResolution: 'node16' }, files: ['app.mts', 'app.cts'] },
-      bundler: { compilerOptions: { ...base, module: 'preserve', moduleResolution: 'bundler' }, files: ['app.mts', 'app.cts'] },
-      // node10 has no .mts/.cts modes: the same file as a .ts under CommonJS.
-      node10: { compilerOptions: { ...base, module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '5.0' }, files: ['app-node10.ts'] },
-      negative: { compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['negative.mts'] },
+      nodenext: { compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: both },
+      node16: { compilerOptions: { ...base, module: 'node16', moduleResolution: 'node16' }, files: both },
+      bundler: { compilerOptions: { ...base, module: 'preserve', moduleResolution: 'bundler' }, files: both },
+      // node10 has no .mts/.cts modes: the same files as .ts under CommonJS.
+      node10: { compilerOptions: { ...base, module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '5.0' }, files: ['app-node10.ts', 'adapters-node10.ts'] },
     }
+    // Negative files, each with the error it must produce (so none of these checks can pass vacuously).
+    const negatives = {
+      negative: [/TS1804[789]/, 'negative.mts'],
+      'negative-fastify': [/TS18047/, 'negative-fastify.mts'],
+      'negative-hono': [/TS1360/, 'negative-hono.mts'],
+    }
+    for (const [name, [, file]] of Object.entries(negatives)) configs[name] = { compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: [file] }
     const tsc = join(project, 'node_modules', 'typescript', 'bin', 'tsc')
     for (const [name, config] of Object.entries(configs)) {
       writeFileSync(join(project, `tsconfig.${name}.json`), JSON.stringify(config, null, 2))
       const r = run(process.execPath, [tsc, '-p', `tsconfig.${name}.json`], { cwd: project, env, expect: null })
-      if (name === 'negative') {
-        assert.notEqual(r.status, 0, 'the negative file compiled: the narrowing check cannot fail')
-        assert.match(r.stdout, /TS1804[789]/, r.stdout)
+      if (negatives[name]) {
+        assert.notEqual(r.status, 0, `${name} compiled: its check cannot fail`)
+        assert.match(r.stdout, negatives[name][0], r.stdout)
       } else {
         assert.equal(r.status, 0, `tsc under ${name}:\n${r.stdout}${r.stderr}`)
       }

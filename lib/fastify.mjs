@@ -1,0 +1,9 @@
+import cjs from './fastify.js'
+
+export const {
+  machineAuthPlugin,
+  requireMachine,
+  getMachine,
+} = cjs
+
+export default cjs

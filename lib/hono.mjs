@@ -1,0 +1,8 @@
+import cjs from './hono.js'
+
+export const {
+  requireMachine,
+  machineAuth,
+} = cjs
+
+export default cjs

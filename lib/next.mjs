@@ -1,0 +1,7 @@
+import cjs from './next.js'
+
+export const {
+  withMachine,
+} = cjs
+
+export default cjs
