@@ -162,6 +162,7 @@ mod tests {
             index: 0,
             id: "ins_1".into(),
             secret_key: "sk_test_x".into(),
+            publishable_key: "pk_test_x".into(),
             issuer: "http://e/instances/ins_1".into(),
             kid: Some("ins_1".into()),
             public_key_pem: Some("-----BEGIN PUBLIC KEY-----\nMIIB\nAQAB\n-----END PUBLIC KEY-----\n".into()),

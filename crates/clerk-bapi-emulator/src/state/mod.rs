@@ -203,6 +203,7 @@ impl Instance {
             index,
             id: self.id.clone(),
             secret_key: self.secret_key.clone(),
+            publishable_key: self.publishable_key(),
             issuer: self.issuer.clone(),
             kid: self.active_key().map(|k| k.kid().to_owned()),
             public_key_pem: self.active_key().map(|k| k.public_key_pem().to_owned()),
@@ -210,6 +211,15 @@ impl Instance {
             reject_inactive_tokens: self.reject_inactive_tokens,
             machines: self.machines.iter().map(|m| self.machine_info(m)).collect(),
         }
+    }
+
+    /// A Clerk-shaped publishable key (`pk_test_` + base64 of a frontend API host and `$`), derived
+    /// from the instance id so it is as stable as the id. M2M auth never uses it; the dashboard
+    /// shows it as Clerk's does. The host is under `.localhost`, which resolves nowhere else.
+    pub fn publishable_key(&self) -> String {
+        use base64::Engine;
+        let host = format!("{}.clerk-emulator.localhost$", self.id.to_ascii_lowercase());
+        format!("pk_test_{}", base64::engine::general_purpose::STANDARD.encode(host))
     }
 
     pub fn machine_info(&self, m: &Machine) -> MachineInfo {
@@ -336,6 +346,8 @@ pub struct InstanceInfo {
     pub index: usize,
     pub id: String,
     pub secret_key: String,
+    /// `pk_test_…`, see [`Instance::publishable_key`].
+    pub publishable_key: String,
     pub issuer: String,
     /// Kid of the active signing key (`None` once every key is retired).
     pub kid: Option<String>,
