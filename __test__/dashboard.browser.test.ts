@@ -281,6 +281,19 @@ describe('the dashboard in Chromium', () => {
     hooks.__freezeClock(null)
   })
 
+  it('shows the whole session in the log, filterable by caller (the README screenshot)', async () => {
+    await openView('log', 'Request log')
+    await expect.poll(() => logRows('m2m_verify', 'orders').count()).toBeGreaterThanOrEqual(4)
+    expect(await logRows('jwks', 'instance key').count()).toBeGreaterThanOrEqual(2)
+    await view('log').getByLabel('Caller').selectOption({ label: 'orders' })
+    const shown = page.locator('#log-table tbody tr')
+    await expect.poll(async () => (await shown.allTextContents()).every((row) => row.includes('orders'))).toBe(true)
+    await view('log').getByLabel('Caller').selectOption('')
+    await page.setViewportSize({ width: 1280, height: 640 })
+    await page.screenshot({ path: join(SHOTS, 'overview.png') })
+    await checkView('log-session')
+  })
+
   it('put no secret in any URL and raised no page error', () => {
     const all = requestedUrls.join('\n')
     for (const secret of [emu.secretKey, secrets.orders, tokens.opaque.token, tokens.jwt.token]) expect(all).not.toContain(secret)
