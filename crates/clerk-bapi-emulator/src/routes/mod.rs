@@ -97,7 +97,6 @@ pub fn app(app: App) -> Router {
 #[cfg(test)]
 mod tests {
     //! The router in-process (`oneshot`, as in axum's examples): what needs no socket.
-    use super::app;
     use crate::app::test_support;
     use axum::body::Body;
     use axum::http::{header, Method, Request, StatusCode};
