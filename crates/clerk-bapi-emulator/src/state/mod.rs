@@ -346,7 +346,7 @@ pub struct InstanceInfo {
     pub index: usize,
     pub id: String,
     pub secret_key: String,
-    /// `pk_test_…`, see [`Instance::publishable_key`].
+    /// `pk_test_…`: base64 of `{id}.clerk-emulator.localhost$`, as stable as the instance id.
     pub publishable_key: String,
     pub issuer: String,
     /// Kid of the active signing key (`None` once every key is retired).
