@@ -109,6 +109,12 @@ export interface NativeEmulatorOptions {
   machines?: Array<string>
   rejectInactiveTokens?: boolean
   seed?: string
+  /** The address to listen on (default `127.0.0.1`). */
+  host?: string
+  /** `--state FILE`: machines, scopes, keys and tokens kept across restarts. */
+  state?: string
+  /** Host names the dashboard and admin API answer besides IP addresses and `localhost`. */
+  allowHosts?: Array<string>
 }
 
 /** Options of a [`NativeM2MClient`], already type-checked by `lib/m2m.js`. */
@@ -151,7 +157,7 @@ export interface NativeVerifyOptions {
 }
 
 /**
- * Starts an emulator on 127.0.0.1 and resolves once it listens. Bad options (none at all
+ * Starts an emulator (on 127.0.0.1 unless `host` says otherwise) and resolves once it listens. Bad options (none at all
  * included) reject with `code: 'InvalidArg'`, anything else (a busy port) with `'GenericFailure'`.
  */
 export declare function startNativeEmulator(options?: NativeEmulatorOptions | undefined | null): Promise<NativeEmulator>

@@ -351,11 +351,15 @@ describe('emulator', () => {
     const json = startCli(['--json', '--machine', 'api', '--machine', 'cron:api'], (out) => out.includes('\n'))
     const info = JSON.parse(await json.started)
     expect(info.machines.map((m: any) => m.name)).toEqual(['api', 'cron'])
+    expect(info.dashboardUrl).toBe(`${info.url}/__emulator/ui`)
     json.child.kill('SIGTERM')
     expect(await json.exited).toBe(0)
     const human = startCli([], (out) => out.includes('--env'))
     const report = await human.started
     expect(report).toMatch(/^Clerk Backend API emulator on http:\/\/127\.0\.0\.1:\d+/)
+    const dashboard = /^ {2}dashboard {3}(http:\/\/127\.0\.0\.1:\d+\/__emulator\/ui)$/m.exec(report)?.[1]
+    expect(dashboard).toBeDefined()
+    expect((await fetch(dashboard!)).status).toBe(200)
     expect(report).toMatch(/webhook +mch_\w+ +ak_\w+ +→ trpc/)
     human.child.kill('SIGINT')
     expect(await human.exited).toBe(0)

@@ -274,6 +274,46 @@ describe('@clerk/backend@3.25.0 against the emulator', () => {
     await expect(m2m.createToken({ machineSecretKey: emu.secretKey })).rejects.toMatchObject({ status: 401 })
   })
 
+  it('createClerkClient().machines update / delete / rotateSecretKey (with previousTokenTtl) / scopes', async () => {
+    const machines = clerk().machines
+    const made = await machines.create({ name: `svc-${Date.now()}`, scopedMachines: [emu.machines.trpc.id], defaultTokenTtl: 120 })
+    expect(made.secretKey).toMatch(/^ak_/)
+
+    const renamed = await machines.update({ machineId: made.id, name: 'renamed', defaultTokenTtl: 300 })
+    expect(renamed).toMatchObject({ id: made.id, name: 'renamed', defaultTokenTtl: 300, instanceId: emu.instances[0].id })
+    expect(renamed.scopedMachines.map((m) => m.id)).toEqual([emu.machines.trpc.id])
+    expect(renamed.secretKey).toBeUndefined()
+    const patch = (await emu.requests()).filter((r) => r.route === 'machines').pop()!
+    expect([patch.method, patch.path, patch.body]).toEqual(['PATCH', `/v1/machines/${made.id}`, { name: 'renamed', default_token_ttl: 300 }])
+    expect(patch.caller).toBe('instance')
+
+    // Rotation: the new key at once, the old one for previousTokenTtl seconds.
+    const rotated = await machines.rotateSecretKey({ machineId: made.id, previousTokenTtl: 30 })
+    expect(rotated.secret).toMatch(/^ak_/)
+    expect(rotated.secret).not.toBe(made.secretKey)
+    const rotate = (await emu.requests()).filter((r) => r.route === 'machines').pop()!
+    expect([rotate.method, rotate.path, rotate.body]).toEqual(['POST', `/v1/machines/${made.id}/secret_key/rotate`, { previous_token_ttl: 30 }])
+    expect((await machines.getSecretKey(made.id)).secret).toBe(rotated.secret)
+    const m2m = clerk().m2m
+    expect((await m2m.createToken({ machineSecretKey: rotated.secret })).subject).toBe(made.id)
+    expect((await m2m.createToken({ machineSecretKey: made.secretKey! })).subject).toBe(made.id)
+    await emu.advanceClock(30_000)
+    try {
+      await expect(m2m.createToken({ machineSecretKey: made.secretKey! })).rejects.toMatchObject({ status: 401 })
+    } finally {
+      await emu.setClockOffset(0)
+    }
+
+    const scope = await machines.createScope(made.id, emu.machines.worker.id)
+    expect(scope).toMatchObject({ fromMachineId: made.id, toMachineId: emu.machines.worker.id })
+    expect((await machines.deleteScope(made.id, emu.machines.worker.id)).deleted).toBe(true)
+
+    const deleted = await machines.delete(made.id)
+    expect(deleted).toMatchObject({ object: 'machine', id: made.id, deleted: true })
+    await expect(machines.get(made.id)).rejects.toMatchObject({ status: 404 })
+    await expect(m2m.createToken({ machineSecretKey: rotated.secret })).rejects.toMatchObject({ status: 401 })
+  })
+
   it('verifies seeded OAuth access tokens and API keys', async () => {
     const oat = await emu.seedOAuthToken({ subject: 'user_1', clientId: 'client_1', scopes: ['read'], aud: ['api'] })
     const oauth = await verify(oat.secret, { apiUrl: emu.url, secretKey: emu.secretKey })
@@ -301,6 +341,52 @@ describe('@clerk/backend@3.25.0 against the emulator', () => {
     await emu.retireKey(key.kid)
     const jwks = await fetch(`${emu.url}/v1/jwks`, { headers: { authorization: `Bearer ${emu.secretKey}` } }).then((r) => r.json())
     expect(jwks.keys.map((k: { kid: string }) => k.kid)).not.toContain(key.kid)
+  })
+})
+
+describe('the dashboard API of startEmulator', () => {
+  it('names the dashboard, mints, lists, revokes and inspects tokens, and edits machines by name', async () => {
+    expect(emu.dashboardUrl).toBe(`${emu.url}/__emulator/ui`)
+    const page = await fetch(emu.dashboardUrl)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('<title>Clerk Backend API emulator</title>')
+    const m = await emu.createMachine({ name: `dash-${Date.now()}` })
+    await emu.allowMachine(m.name, 'trpc')
+    const t = await emu.mintToken({ machine: m.name, format: 'jwt', secondsUntilExpiration: 60, claims: { role: 'svc' } })
+    expect(t).toMatchObject({ format: 'jwt', machineName: m.name, scopeNames: ['trpc'], claims: { role: 'svc' } })
+    expect(await emu.inspect(t.token!)).toMatchObject({ kind: 'm2m_jwt', verifies: true, reason: null })
+    await emu.revokeToken(t.id, 'test')
+    expect((await emu.tokens({ machine: m.name })).totalCount).toBe(0)
+    expect((await emu.tokens({ machine: m.name, revoked: true })).tokens[0]).toMatchObject({ id: t.id, revoked: true, revocationReason: 'test' })
+    expect((await emu.inspect('mt_nope')).reason).toBe('unknown-token')
+    const rotated = await emu.rotateMachineSecretKey(m.name, { previousTokenTtl: 10 })
+    expect(rotated.secretKey).not.toBe(m.secretKey)
+    expect(rotated.previousSecretKeyExpiresAt).toBeGreaterThan(Date.now())
+    expect((await emu.updateMachine(m.id, { name: `${m.name}-2` })).name).toBe(`${m.name}-2`)
+    await emu.disallowMachine(`${m.name}-2`, 'trpc')
+    await emu.deleteMachine(`${m.name}-2`)
+    expect((await emu.info()).machines.some((x) => x.id === m.id)).toBe(false)
+  })
+
+  it('keeps its state in a file across restarts (state option)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emu-state-'))
+    const file = join(dir, 'state.json')
+    const first = await startEmulator({ state: file })
+    const m = await first.createMachine({ name: 'kept', scopedTo: ['trpc'] })
+    const t = await first.mintToken({ machine: 'kept' })
+    await first.stop()
+    const second = await startEmulator({ state: file })
+    try {
+      expect(second.secretKey).toBe(first.secretKey)
+      expect(second.machines.kept).toMatchObject({ id: m.id, secretKey: m.secretKey })
+      expect((await second.inspect(t.token!)).verifies).toBe(true)
+      expect((await second.info()).stateFile).toMatchObject({ path: file, error: null })
+    } finally {
+      await second.stop()
+    }
+    writeFileSync(file, '{"not":"ours"}')
+    await expect(startEmulator({ state: file })).rejects.toThrow(/is not an emulator state file/)
+    expect(readFileSync(file, 'utf8')).toBe('{"not":"ours"}')
   })
 })
 

@@ -114,11 +114,14 @@ COMMANDS.emulator = {
   usage: `Usage: ${NAME} emulator [options]
 
 Runs a local Clerk Backend API on 127.0.0.1 — JWKS, M2M tokens (opaque and JWT), machines,
-OAuth access tokens, API keys, fault injection (/__emulator admin API) — until Ctrl-C.
-For local development and tests; nothing leaves the machine.
+OAuth access tokens, API keys, fault injection — with a dashboard in the browser
+(its URL is printed), until Ctrl-C. For local development and tests; nothing leaves the machine.
 
 Options:
   --port N                  port (default: any free port)
+  --state FILE              keep instances, keys, machines, scopes and tokens in FILE across restarts
+                            (written atomically; a file that is not an emulator state file is
+                            refused, never overwritten)
   --seed S                  derive instance, key and machine identities from S, so the URL's keys,
                             CLERK_JWT_KEY and machine ids are the same at every start (with --port,
                             a .env written once keeps working)
@@ -129,10 +132,14 @@ Options:
                             default: trpc, webhook:trpc, worker:trpc
   --instances N             instances, each with the machines (default 1, at most 64)
   --reject-inactive-tokens  verify endpoints answer 404 for revoked/expired tokens (default: 200 with flags)
+  --host ADDR               address to listen on (default 127.0.0.1; 0.0.0.0 lets other machines in)
+  --allow-host NAME         a host name the dashboard and admin API answer besides IP addresses and
+                            localhost (repeatable), e.g. a Docker service name
   --watch-stdin             exit when stdin closes (for a parent process that holds the pipe)
   -h, --help                this help
 
 Examples:
+  npx ${NAME} emulator --seed dev --port 4010 --state .emulator-state.json
   npx ${NAME} emulator --seed dev --port 4010 --env > .env.emulator
   set -a; . ./.env.emulator; set +a        # then run your services against it
 `,
@@ -144,6 +151,9 @@ Examples:
     machine: { type: 'string', multiple: true },
     instances: { type: 'string' },
     'reject-inactive-tokens': { type: 'boolean' },
+    host: { type: 'string' },
+    state: { type: 'string' },
+    'allow-host': { type: 'string', multiple: true },
     'watch-stdin': { type: 'boolean' },
   },
   run: emulator,
@@ -156,6 +166,7 @@ function describeEmulator(info, seed) {
   const width = Math.max(...info.machines.map((m) => m.name.length), 4)
   const lines = [
     `Clerk Backend API emulator on ${info.url}  (Ctrl-C to stop)`,
+    `  dashboard   ${info.dashboardUrl}`,
     `  instance    ${inst.id}   secret key ${inst.secretKey}`,
     `  JWKS        ${info.url}/v1/jwks   kid ${inst.kid}`,
     ...info.machines.map((m, i) => {
@@ -164,6 +175,7 @@ function describeEmulator(info, seed) {
     }),
     ...(info.instances.length > 1 ? [`  (+${info.instances.length - 1} more instance(s): --json shows them)`] : []),
     seed === undefined ? '  seed        none: new keys at every start (--seed S keeps them)' : '  seed        given: the same keys and ids at every start with this seed',
+    ...(info.stateFile ? [`  state       ${info.stateFile.path} (kept across restarts)`] : []),
     '',
     `Point your code at it with apiUrl: '${info.url}', or print .env lines with --env.`,
   ]
@@ -175,6 +187,7 @@ async function emulator(argv, io) {
   if (positionals.length) throw new UsageError('emulator takes no positional arguments')
   if (values.env && values.json) throw new UsageError('emulator: --env and --json are exclusive')
   if (values.seed === '') throw new UsageError('emulator: --seed must not be empty')
+  if (values.state === '') throw new UsageError('emulator: --state must name a file')
   const { startNativeEmulator } = require('../lib/native.js')
   let emu
   try {
@@ -184,6 +197,9 @@ async function emulator(argv, io) {
       machines: values.machine,
       rejectInactiveTokens: values['reject-inactive-tokens'] ?? false,
       seed: values.seed,
+      host: values.host,
+      state: values.state,
+      allowHosts: values['allow-host'],
     })
   } catch (e) {
     if (e && e.code === 'InvalidArg') throw new UsageError(`emulator: ${e.message}`)
@@ -216,7 +232,7 @@ async function emulator(argv, io) {
   if (values.json) io.stdout(`${emu.info}\n`)
   else if (values.env) {
     io.stdout(emu.env)
-    io.stderr(`${NAME}: emulator on ${info.url} (Ctrl-C to stop)\n`)
+    io.stderr(`${NAME}: emulator on ${info.url}, dashboard ${info.dashboardUrl} (Ctrl-C to stop)\n`)
   } else io.stdout(describeEmulator(info, values.seed))
   return stopped
 }

@@ -76,6 +76,9 @@ function buildArgs(options) {
   for (const m of options.machines ?? []) args.push('--machine', machineArg(m))
   if (options.rejectInactiveTokens) args.push('--reject-inactive-tokens')
   if (options.seed != null) args.push('--seed', String(options.seed))
+  if (options.state != null) args.push('--state', String(options.state))
+  if (options.host != null) args.push('--host', String(options.host))
+  for (const name of options.allowHosts ?? []) args.push('--allow-host', String(name))
   return args
 }
 
@@ -173,11 +176,14 @@ async function startEmulator(options = {}) {
   for (const stream of [child.stdin, child.stdout, child.stderr]) stream.unref?.()
 
   const url = info.url
+  // The emulator's own token: its admin API refuses state changes from browsers without it
+  // (CSRF), and sending it from here keeps these calls working whatever fetch adds.
+  const tokenHeader = info.adminToken ? { 'x-clerk-emulator-token': info.adminToken } : {}
 
   async function admin(method, adminPath, body) {
     const res = await fetch(`${url}/__emulator${adminPath}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? tokenHeader : { ...tokenHeader, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS),
     })
@@ -196,10 +202,12 @@ async function startEmulator(options = {}) {
   }
 
   const inst = (opts) => encodeURIComponent(String(opts?.instance ?? 0))
+  const machine = (m) => encodeURIComponent(String(m))
   let stopping
 
   const emulator = {
     url,
+    dashboardUrl: info.dashboardUrl,
     secretKey: info.instances[0].secretKey,
     instances: info.instances,
     machines: byName(info.machines),
@@ -213,13 +221,30 @@ async function startEmulator(options = {}) {
     resetCounters: () => admin('DELETE', '/counters').then(() => undefined),
     requests: () => admin('GET', '/requests').then((r) => r.requests),
     clearRequests: () => admin('DELETE', '/requests').then(() => undefined),
-    rotateKey: (opts) => admin('POST', `/instances/${inst(opts)}/keys`, opts?.kid ? { kid: opts.kid } : {}),
+    rotateKey: (opts) => admin('POST', `/instances/${inst(opts)}/keys`, { ...(opts?.kid ? { kid: opts.kid } : {}), ...(opts?.retirePrevious ? { retirePrevious: true } : {}) }),
     importSigningKey: ({ privateKeyPem, kid, instance } = {}) => admin('POST', `/instances/${inst({ instance })}/keys`, { kid, privateKeyPem }),
     retireKey: (kid, opts) => admin('DELETE', `/instances/${inst(opts)}/keys/${encodeURIComponent(kid)}`).then(() => undefined),
     setClockOffset: (offsetMs) => admin('PUT', '/clock', { offsetMs }),
     advanceClock: (deltaMs) => admin('PUT', '/clock', { advanceMs: deltaMs }),
     setRejectInactiveTokens: (reject, opts) => admin('PUT', `/instances/${inst(opts)}/settings`, { rejectInactiveTokens: reject }).then(() => undefined),
-    createMachine: (machine, opts) => admin('POST', `/instances/${inst(opts)}/machines`, machine),
+    createMachine: (m, opts) => admin('POST', `/instances/${inst(opts)}/machines`, m),
+    updateMachine: (m, changes, opts) => admin('PATCH', `/instances/${inst(opts)}/machines/${machine(m)}`, changes),
+    deleteMachine: (m, opts) => admin('DELETE', `/instances/${inst(opts)}/machines/${machine(m)}`).then(() => undefined),
+    allowMachine: (from, to, opts) => admin('POST', `/instances/${inst(opts)}/machines/${machine(from)}/scopes`, { to }),
+    disallowMachine: (from, to, opts) => admin('DELETE', `/instances/${inst(opts)}/machines/${machine(from)}/scopes/${machine(to)}`),
+    rotateMachineSecretKey: (m, rotation, opts) => admin('POST', `/instances/${inst(opts)}/machines/${machine(m)}/secret_key/rotate`, { previousTokenTtl: rotation?.previousTokenTtl ?? 0 }),
+    mintToken: (request, opts) => admin('POST', `/instances/${inst(opts)}/m2m_tokens`, request),
+    tokens: (filter, opts) => {
+      const q = new URLSearchParams()
+      if (filter?.machine) q.set('machine', filter.machine)
+      if (filter?.revoked) q.set('revoked', 'true')
+      if (filter?.expired) q.set('expired', 'true')
+      if (filter?.limit != null) q.set('limit', String(filter.limit))
+      const query = q.toString()
+      return admin('GET', `/instances/${inst(opts)}/m2m_tokens${query ? `?${query}` : ''}`)
+    },
+    revokeToken: (id, reason, opts) => admin('POST', `/instances/${inst(opts)}/m2m_tokens/${encodeURIComponent(id)}/revoke`, { reason }),
+    inspect: (token, opts) => admin('POST', `/instances/${inst(opts)}/inspect`, { token }),
     seedOAuthToken: (seed, opts) => admin('POST', `/instances/${inst(opts)}/oauth_tokens`, seed),
     seedApiKey: (seed, opts) => admin('POST', `/instances/${inst(opts)}/api_keys`, seed),
     signJwt: (header, payload, opts) => admin('POST', `/instances/${inst(opts)}/sign`, { header, payload }).then((r) => r.token),

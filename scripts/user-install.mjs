@@ -5,7 +5,8 @@
 //   - require and import of every subpath, and the edge-runtime condition's clear error;
 //   - the loader's diagnostic error when the platform package is missing;
 //   - `npx clerk-m2m-native emulator --env`, a token minted against it with `setup-tokens`, and
-//     that token verified by the installed package (API, CLI and the clerk-m2m alias);
+//     that token verified by the installed package (API, CLI and the clerk-m2m alias); the
+//     dashboard URL it prints, and the page and its assets served from the installed addon;
 //   - an Express, a Fastify and a Hono app and a Next.js route handler, as the README writes them,
 //     answering that token 200 and a request without one 401 with the Bearer challenge;
 //   - startEmulator() from ESM and CJS; `npx clerk-m2m-native demo`;
@@ -222,6 +223,7 @@ console.log('esm ok')
       })
       exited.then((code) => reject(new Error(`the emulator exited with ${code}: ${err}`)))
     })
+    emulator.out = out
     vars = {}
     for (const line of out.split(/\r?\n/)) {
       const m = /^([A-Z0-9_]+)=(.*)$/.exec(line)
@@ -321,6 +323,21 @@ nextServer.close()
     )
     const out = node('apps.mjs', { env: { ...env, ...vars, CLERK_M2M_TOKEN_WEBHOOK: webhookToken } }).stdout
     for (const name of ['express', 'fastify', 'hono', 'next']) assert.match(out, new RegExp(`^${name} ok$`, 'm'))
+  })
+
+  await step('the emulator prints its dashboard URL; the page and its assets load from the installed package', async () => {
+    const url = /^# dashboard: (http:\/\/\S+)$/m.exec(emulator.out)?.[1]
+    assert.ok(url, `no dashboard URL in:\n${emulator.out}`)
+    assert.equal(url, `${vars.CLERK_API_URL}/__emulator/ui`)
+    const page = await fetch(url)
+    assert.equal(page.status, 200)
+    const html = await page.text()
+    assert.match(html, /<title>Clerk Backend API emulator<\/title>/)
+    for (const asset of ['/__emulator/ui/app.js', '/__emulator/ui/app.css']) {
+      const res = await fetch(`${vars.CLERK_API_URL}${asset}`)
+      assert.equal(res.status, 200, asset)
+      assert.ok((await res.text()).length > 1000, asset)
+    }
   })
 
   await step('the emulator stops when its stdin closes', async () => {

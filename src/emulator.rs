@@ -17,6 +17,12 @@ pub struct NativeEmulatorOptions {
     pub machines: Option<Vec<String>>,
     pub reject_inactive_tokens: Option<bool>,
     pub seed: Option<String>,
+    /// The address to listen on (default `127.0.0.1`).
+    pub host: Option<String>,
+    /// `--state FILE`: machines, scopes, keys and tokens kept across restarts.
+    pub state: Option<String>,
+    /// Host names the dashboard and admin API answer besides IP addresses and `localhost`.
+    pub allow_hosts: Option<Vec<String>>,
 }
 
 impl TryFrom<NativeEmulatorOptions> for LaunchOptions {
@@ -29,12 +35,19 @@ impl TryFrom<NativeEmulatorOptions> for LaunchOptions {
             Some(p) => u16::try_from(p).map_err(|_| Error::new(Status::InvalidArg, "--port must be 0..=65535"))?,
         };
         let machines = o.machines.unwrap_or_default().iter().map(|s| s.parse::<MachineConfig>()).collect::<std::result::Result<Vec<_>, _>>().map_err(|e| Error::new(Status::InvalidArg, e))?;
+        let host = match o.host {
+            None => defaults.host,
+            Some(h) => h.parse().map_err(|_| Error::new(Status::InvalidArg, format!("--host {h:?} is not an IP address")))?,
+        };
         Ok(LaunchOptions {
+            host,
             port,
             instances: o.instances.map_or(defaults.instances, |n| n as usize),
             machines,
             reject_inactive_tokens: o.reject_inactive_tokens.unwrap_or(false),
             seed: o.seed,
+            state: o.state.map(Into::into),
+            allowed_hosts: o.allow_hosts.unwrap_or_default(),
         })
     }
 }
@@ -47,7 +60,7 @@ pub struct NativeEmulator {
     env: String,
 }
 
-/// Starts an emulator on 127.0.0.1 and resolves once it listens. Bad options (none at all
+/// Starts an emulator (on 127.0.0.1 unless `host` says otherwise) and resolves once it listens. Bad options (none at all
 /// included) reject with `code: 'InvalidArg'`, anything else (a busy port) with `'GenericFailure'`.
 #[napi]
 pub async fn start_native_emulator(options: Option<NativeEmulatorOptions>) -> Result<NativeEmulator> {

@@ -1,10 +1,12 @@
 //! Start-up configuration: which instances and machines an emulator begins with, and the
 //! consistency checks run before any key is generated.
 
+use crate::errors::EmulatorError;
 use crate::ids;
-use crate::server::{EmulatorError, MAX_INSTANCES};
-use crate::state::{Instance, Limits};
 use std::fmt;
+
+/// Most instances one emulator will host.
+pub const MAX_INSTANCES: usize = 64;
 
 /// A machine to create at start-up. Scopes name other machines of the same instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,25 +135,6 @@ pub(crate) fn validate(configs: &[InstanceConfig]) -> Result<(), EmulatorError> 
             if let Some(unknown) = m.scoped_to.iter().find(|s| !c.machines.iter().any(|o| &o.name == *s)) {
                 return bad(format!("instance {i}: machine {:?} is scoped to unknown machine {unknown:?}", m.name));
             }
-        }
-    }
-    Ok(())
-}
-
-/// Creates all machines first, then resolves scopes by name (so order does not matter).
-pub(crate) fn create_configured_machines(instance: &mut Instance, machines: &[MachineConfig], now: i64, limits: &Limits) -> Result<(), EmulatorError> {
-    for m in machines {
-        instance
-            .create_machine(&m.name, &[], m.default_token_ttl.map(|t| t as f64), now, limits)
-            .map_err(|e| EmulatorError::InvalidConfig(format!("machine {:?}: {}", m.name, e.long_message)))?;
-    }
-    for m in machines {
-        let from = instance.machine_by_name(&m.name).map(|x| x.id.clone()).unwrap_or_default();
-        for to_name in &m.scoped_to {
-            let to = instance.machine_by_name(to_name).map(|x| x.id.clone()).unwrap_or_default();
-            instance
-                .add_scope(&from, &to, now, limits)
-                .map_err(|e| EmulatorError::InvalidConfig(format!("machine {:?}: {}", m.name, e.long_message)))?;
         }
     }
     Ok(())

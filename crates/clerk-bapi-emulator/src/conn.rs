@@ -2,12 +2,10 @@
 //! TCP connection from inside a request handler, and `hang` must not keep shutdown waiting.
 //!
 //! [`EmulatorListener`] wraps every accepted socket in a [`KillableIo`] sharing an
-//! `Arc<KillSwitch>` with the request handlers (through axum's `ConnectInfo<ConnHandle>`).
+//! `Arc<KillSwitch>` with the request handlers (a [`ConnHandle`] in each request's extensions).
 //! Once killed, every read/write fails, so hyper abandons the connection; on drop the socket is
 //! closed with `SO_LINGER=0`, i.e. a TCP reset.
 
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -51,15 +49,9 @@ impl KillSwitch {
     }
 }
 
-/// The request handlers' view of their connection (inserted by `ConnectInfo`).
+/// The request handlers' view of their connection (inserted into every request's extensions).
 #[derive(Debug, Clone)]
 pub struct ConnHandle(pub Arc<KillSwitch>);
-
-impl Connected<IncomingStream<'_, EmulatorListener>> for ConnHandle {
-    fn connect_info(stream: IncomingStream<'_, EmulatorListener>) -> ConnHandle {
-        ConnHandle(stream.io().switch.clone())
-    }
-}
 
 /// Most simultaneous connections; further ones are closed at once (hanging requests hold theirs).
 pub const MAX_CONNECTIONS: usize = 4096;
@@ -109,6 +101,11 @@ fn killed_error() -> io::Error {
 }
 
 impl KillableIo {
+    /// The handle request handlers use to kill this connection.
+    pub fn handle(&self) -> ConnHandle {
+        ConnHandle(self.switch.clone())
+    }
+
     /// Polls `op` unless killed; parks the waker in `slot` when the socket is not ready.
     fn guard<T>(&mut self, slot: usize, cx: &mut Context<'_>, op: impl FnOnce(Pin<&mut TcpStream>, &mut Context<'_>) -> Poll<io::Result<T>>) -> Poll<io::Result<T>> {
         if self.switch.is_killed() {
@@ -169,13 +166,9 @@ impl EmulatorListener {
     pub fn new(inner: TcpListener, registry: Arc<ConnRegistry>) -> EmulatorListener {
         EmulatorListener { inner, registry }
     }
-}
 
-impl Listener for EmulatorListener {
-    type Io = KillableIo;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (KillableIo, SocketAddr) {
+    /// The next connection (connection errors are retried; at capacity, connections are closed).
+    pub async fn accept(&mut self) -> (KillableIo, SocketAddr) {
         loop {
             match self.inner.accept().await {
                 Ok((stream, addr)) => {
@@ -194,6 +187,7 @@ impl Listener for EmulatorListener {
         }
     }
 
+    #[cfg(test)]
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
     }

@@ -1,7 +1,10 @@
-//! Clerk's error body (`{errors:[{code,message,long_message,meta?}], clerk_trace_id}`) and the
-//! JSON response helper every route uses, so no response ever lacks `Content-Type: application/json`.
+//! The emulator's two error types: [`EmulatorError`], what the Rust API (builder, handle) answers,
+//! and [`ApiError`], Clerk's error body over HTTP (`{errors:[{code,message,long_message,meta?}],
+//! clerk_trace_id}`) — plus the JSON response helper every route uses, so no response ever lacks
+//! `Content-Type: application/json`. Neither ever carries a secret.
 
 use crate::ids;
+use crate::keys::KeyError;
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +22,29 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response {
     *response.status_mut() = status;
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
     response
+}
+
+/// Everything that can go wrong starting or controlling an emulator. Never contains a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// The builder configuration is inconsistent (message says what).
+    #[error("invalid emulator configuration: {0}")]
+    InvalidConfig(String),
+    /// Binding the listening socket failed.
+    #[error("could not bind {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    /// RSA key generation or encoding failed.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// No instance with that index.
+    #[error("no instance with index {0}")]
+    UnknownInstance(usize),
+    /// The operation was refused (duplicate kid, unknown kid, bad seed, bad fault…).
+    #[error("{0}")]
+    Rejected(String),
+    /// `--state FILE` could not be read, is not an emulator state file, or could not be written.
+    #[error("state file {path}: {reason}")]
+    StateFile { path: String, reason: String },
 }
 
 /// An error response in Clerk's format.
@@ -109,6 +135,21 @@ impl ApiError {
         ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed", "This endpoint does not support the requested HTTP method.")
     }
 
+    /// 400 for an admin API request the emulator cannot carry out (admin input holds no secrets).
+    pub fn admin_invalid(long_message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "admin_request_invalid", "Invalid admin request", long_message)
+    }
+
+    /// 408 for a request whose body did not arrive within the emulator's deadline.
+    pub fn body_timeout(seconds: u64) -> ApiError {
+        ApiError::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", "Request timeout", format!("The request body did not arrive within {seconds} s."))
+    }
+
+    /// 403 for an admin or dashboard request refused by the emulator's own guard (Host, CSRF).
+    pub fn refused(code: &'static str, long_message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, code, "Refused by the emulator", long_message)
+    }
+
     /// 500 for an internal failure (e.g. key generation).
     pub fn internal(long_message: &str) -> ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_clerk_error", "Oops, an unexpected error occurred", long_message)
@@ -127,6 +168,19 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         json_response(self.status, &self.body())
+    }
+}
+
+/// How the admin API answers a failed operation: unknown instances are 404s, a key that could not
+/// be generated a 500, everything else the caller's mistake (400).
+impl From<EmulatorError> for ApiError {
+    fn from(e: EmulatorError) -> ApiError {
+        match e {
+            EmulatorError::UnknownInstance(_) => ApiError::not_found("Instance"),
+            EmulatorError::Key(KeyError::InvalidPrivateKey) => ApiError::admin_invalid(e.to_string()),
+            EmulatorError::Key(_) | EmulatorError::StateFile { .. } | EmulatorError::Bind { .. } => ApiError::internal(&e.to_string()),
+            other => ApiError::admin_invalid(other.to_string()),
+        }
     }
 }
 
@@ -177,6 +231,18 @@ mod tests {
         let res = ApiError::not_found("Token").into_response();
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
         assert_eq!(res.headers()[header::CONTENT_TYPE], "application/json");
+    }
+
+    #[test]
+    fn emulator_errors_display_without_secrets_and_map_to_statuses() {
+        assert_eq!(EmulatorError::Rejected("x".into()).to_string(), "x");
+        assert_eq!(EmulatorError::UnknownInstance(3).to_string(), "no instance with index 3");
+        assert_eq!(ApiError::from(EmulatorError::UnknownInstance(3)).status, StatusCode::NOT_FOUND);
+        assert_eq!(ApiError::from(EmulatorError::Rejected("no".into())).code, "admin_request_invalid");
+        assert_eq!(ApiError::from(EmulatorError::Key(KeyError::Generate)).status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(ApiError::from(EmulatorError::Key(KeyError::InvalidPrivateKey)).status, StatusCode::BAD_REQUEST);
+        let e = EmulatorError::StateFile { path: "s.json".into(), reason: "not JSON".into() };
+        assert_eq!(e.to_string(), "state file s.json: not JSON");
     }
 
     #[test]

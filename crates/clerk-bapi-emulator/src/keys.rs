@@ -13,35 +13,54 @@ use spki::der::EncodePem;
 use std::fmt;
 
 /// Why a key operation failed. Carries no key material.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
     /// aws-lc could not generate a key pair.
+    #[error("RSA key generation failed")]
     Generate,
     /// The public key could not be encoded as SPKI DER/PEM.
+    #[error("public key encoding failed")]
     Encode,
     /// Signing failed (should not happen with a valid key).
+    #[error("JWT signing failed")]
     Sign,
     /// The header or payload could not be serialized.
+    #[error("JWT serialization failed")]
     Serialize,
     /// An imported private key is not an RSA key in PKCS#8 or PKCS#1 PEM that aws-lc accepts
     /// (2048–8192 bits).
+    #[error("the private key is not an RSA key (2048-8192 bits) in PKCS#8 or PKCS#1 PEM")]
     InvalidPrivateKey,
 }
 
-impl fmt::Display for KeyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self {
-            KeyError::Generate => "RSA key generation failed",
-            KeyError::Encode => "public key encoding failed",
-            KeyError::Sign => "JWT signing failed",
-            KeyError::Serialize => "JWT serialization failed",
-            KeyError::InvalidPrivateKey => "the private key is not an RSA key (2048-8192 bits) in PKCS#8 or PKCS#1 PEM",
-        };
-        f.write_str(what)
-    }
+/// Why a JWT does not verify against an instance's keys: what `POST /m2m_tokens/verify` folds
+/// into one 404 and the dashboard's "inspect" spells out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum JwtRejection {
+    #[error("not a JWT: three base64url segments, the first two JSON objects")]
+    Malformed,
+    #[error("the header's alg is not RS256, RS384 or RS512")]
+    UnsupportedAlgorithm,
+    #[error("the header has no kid")]
+    MissingKid,
+    #[error("no live key of this instance has the token's kid (retired, or another instance's)")]
+    UnknownKid,
+    #[error("the signature does not match the key with the token's kid")]
+    BadSignature,
 }
 
-impl std::error::Error for KeyError {}
+impl JwtRejection {
+    /// A stable code for the admin API and the dashboard.
+    pub fn code(self) -> &'static str {
+        match self {
+            JwtRejection::Malformed => "malformed",
+            JwtRejection::UnsupportedAlgorithm => "algorithm",
+            JwtRejection::MissingKid => "kid-missing",
+            JwtRejection::UnknownKid => "kid-unknown",
+            JwtRejection::BadSignature => "signature",
+        }
+    }
+}
 
 /// RS256/RS384/RS512 as chosen by a JWT header's `alg` (anything else signs as RS256, so tests can
 /// produce tokens whose header lies about the algorithm).
@@ -137,6 +156,12 @@ impl SigningKey {
         Ok(SigningKey { kid, key_pair, public_key_pem, public_key_pkcs1, n, e })
     }
 
+    /// The private key as PKCS#8 PEM, for `--state FILE` (which is written owner-only).
+    pub fn private_key_pem(&self) -> Result<String, KeyError> {
+        let der: aws_lc_rs::encoding::Pkcs8V1Der<'_> = self.key_pair.as_der().map_err(|_| KeyError::Encode)?;
+        spki::der::pem::encode_string("PRIVATE KEY", LineEnding::LF, der.as_ref()).map_err(|_| KeyError::Encode)
+    }
+
     /// The key id served in JWKS and stamped into JWT headers.
     pub fn kid(&self) -> &str {
         &self.kid
@@ -178,12 +203,15 @@ const LENIENT_B64URL: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_encode_padding(false).with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// A JWT whose signature was checked against one of the given keys.
+/// A JWT's header and payload as decoded, whether or not its signature verifies.
 #[derive(Debug, Clone, PartialEq)]
-pub struct VerifiedJwt {
+pub struct DecodedJwt {
     pub header: Map<String, Value>,
     pub payload: Map<String, Value>,
 }
+
+/// A JWT whose signature was checked against one of the given keys.
+pub type VerifiedJwt = DecodedJwt;
 
 /// True if `token` has the three-segment shape of a JWT (the emulator routes it to JWT checks).
 pub fn looks_like_jwt(token: &str) -> bool {
@@ -192,33 +220,44 @@ pub fn looks_like_jwt(token: &str) -> bool {
     three && token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'='))
 }
 
-/// Decodes `token` and verifies its signature with the key whose `kid` matches the header's
-/// (`alg` must be RS256/RS384/RS512). Returns `None` for anything malformed or unverifiable;
-/// claims (exp, nbf) are left to the caller, which knows the emulator clock.
-pub fn verify_jwt(token: &str, keys: &[&SigningKey]) -> Option<VerifiedJwt> {
+/// The three segments of a JWT, its header and payload decoded (nothing verified).
+fn split(token: &str) -> Result<(&str, &str, &str, DecodedJwt), JwtRejection> {
     let mut parts = token.split('.');
-    let (h, p, s) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
-        return None;
-    }
-    let header: Map<String, Value> = serde_json::from_slice(&LENIENT_B64URL.decode(h).ok()?).ok()?;
-    let alg = match header.get("alg").and_then(Value::as_str)? {
-        "RS256" => RsaAlg::Rs256,
-        "RS384" => RsaAlg::Rs384,
-        "RS512" => RsaAlg::Rs512,
-        _ => return None,
+    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(JwtRejection::Malformed);
     };
-    let kid = header.get("kid").and_then(Value::as_str)?;
-    let key = keys.iter().find(|k| k.kid() == kid)?;
-    let sig = LENIENT_B64URL.decode(s).ok()?;
+    let json = |segment: &str| -> Result<Map<String, Value>, JwtRejection> {
+        let bytes = LENIENT_B64URL.decode(segment).map_err(|_| JwtRejection::Malformed)?;
+        serde_json::from_slice(&bytes).map_err(|_| JwtRejection::Malformed)
+    };
+    Ok((h, p, s, DecodedJwt { header: json(h)?, payload: json(p)? }))
+}
+
+/// Decodes `token` without checking anything (the dashboard shows what a pasted token says).
+pub fn decode_jwt(token: &str) -> Result<DecodedJwt, JwtRejection> {
+    split(token).map(|(_, _, _, decoded)| decoded)
+}
+
+/// Decodes `token` and verifies its signature with the key whose `kid` matches the header's
+/// (`alg` must be RS256/RS384/RS512). Claims (exp, nbf) are left to the caller, which knows the
+/// emulator clock.
+pub fn verify_jwt(token: &str, keys: &[&SigningKey]) -> Result<VerifiedJwt, JwtRejection> {
+    let (h, p, s, decoded) = split(token)?;
+    let alg = match decoded.header.get("alg").and_then(Value::as_str) {
+        Some("RS256") => RsaAlg::Rs256,
+        Some("RS384") => RsaAlg::Rs384,
+        Some("RS512") => RsaAlg::Rs512,
+        _ => return Err(JwtRejection::UnsupportedAlgorithm),
+    };
+    let kid = decoded.header.get("kid").and_then(Value::as_str).ok_or(JwtRejection::MissingKid)?;
+    let key = keys.iter().find(|k| k.kid() == kid).ok_or(JwtRejection::UnknownKid)?;
+    let sig = LENIENT_B64URL.decode(s).map_err(|_| JwtRejection::Malformed)?;
     // `h` and `p` are slices of `token` separated by exactly one '.', so this is the signing input.
-    let signing_input_len = h.len().checked_add(1)?.checked_add(p.len())?;
-    let signing_input = token.get(..signing_input_len)?;
+    let signing_input = token.get(..h.len() + 1 + p.len()).ok_or(JwtRejection::Malformed)?;
     if !key.verify(alg, signing_input.as_bytes(), &sig) {
-        return None;
+        return Err(JwtRejection::BadSignature);
     }
-    let payload: Map<String, Value> = serde_json::from_slice(&LENIENT_B64URL.decode(p).ok()?).ok()?;
-    Some(VerifiedJwt { header, payload })
+    Ok(decoded)
 }
 
 #[cfg(test)]
@@ -273,7 +312,7 @@ mod tests {
             assert_eq!(v.payload["sub"], "mch_1");
             assert_eq!(v.header["alg"], alg);
             // The same token does not verify against the other key even if the kid is forged.
-            assert!(verify_jwt(&token, &[b]).is_none());
+            assert!(verify_jwt(&token, &[b]).is_err());
         }
     }
 
@@ -292,24 +331,34 @@ mod tests {
         let (a, _) = keys();
         let token = a.sign_jwt(&json!({"alg": "RS256", "kid": "ins_a"}), &json!({"sub": "mch_1"})).unwrap();
         let keys: [&SigningKey; 1] = [a];
-        assert!(verify_jwt(&token, &keys).is_some());
+        assert!(verify_jwt(&token, &keys).is_ok());
         // tampered payload
         let mut parts: Vec<&str> = token.split('.').collect();
         let other = URL_SAFE_NO_PAD.encode(br#"{"sub":"mch_2"}"#);
         parts[1] = &other;
-        assert!(verify_jwt(&parts.join("."), &keys).is_none());
+        assert!(verify_jwt(&parts.join("."), &keys).is_err());
         // wrong segment counts, garbage, empty
         for bad in ["", "a.b", "a.b.c.d", "!!.!!.!!", "e30.e30.", "mt_abc"] {
-            assert!(verify_jwt(bad, &keys).is_none(), "{bad}");
+            assert!(verify_jwt(bad, &keys).is_err(), "{bad}");
         }
         // alg none / HS256 / missing kid / unknown kid
         for header in [json!({"alg": "none", "kid": "ins_a"}), json!({"alg": "HS256", "kid": "ins_a"}), json!({"alg": "RS256"}), json!({"alg": "RS256", "kid": "ins_x"})] {
             let t = a.sign_jwt(&header, &json!({})).unwrap();
-            assert!(verify_jwt(&t, &keys).is_none(), "{header}");
+            assert!(verify_jwt(&t, &keys).is_err(), "{header}");
         }
         // non-object payload
         let t = a.sign_jwt(&json!({"alg": "RS256", "kid": "ins_a"}), &json!([1])).unwrap();
-        assert!(verify_jwt(&t, &keys).is_none());
+        assert!(verify_jwt(&t, &keys).is_err());
+        // Each failure has its own reason (what the dashboard's inspect reports).
+        let reason = |header: Value, keys: &[&SigningKey]| verify_jwt(&a.sign_jwt(&header, &json!({})).unwrap(), keys).unwrap_err();
+        assert_eq!(reason(json!({"alg": "HS256", "kid": "ins_a"}), &keys), JwtRejection::UnsupportedAlgorithm);
+        assert_eq!(reason(json!({"alg": "RS256"}), &keys), JwtRejection::MissingKid);
+        assert_eq!(reason(json!({"alg": "RS256", "kid": "ins_x"}), &keys), JwtRejection::UnknownKid);
+        assert_eq!(verify_jwt(&parts.join("."), &keys).unwrap_err(), JwtRejection::BadSignature);
+        assert_eq!(verify_jwt("a.b", &keys).unwrap_err(), JwtRejection::Malformed);
+        assert_eq!(JwtRejection::BadSignature.code(), "signature");
+        // decode_jwt reads what verify_jwt refuses.
+        assert_eq!(decode_jwt(&parts.join(".")).unwrap().payload["sub"], "mch_2");
     }
 
     #[test]
@@ -325,11 +374,14 @@ mod tests {
         let n = URL_SAFE_NO_PAD.encode(pair.public_key().modulus().big_endian_without_leading_zero());
         assert_eq!(imported.jwk()["n"], n.as_str());
         let token = imported.sign_jwt(&json!({"alg": "RS256", "kid": "ins_imp"}), &json!({})).unwrap();
-        assert!(verify_jwt(&token, &[&imported]).is_some());
+        assert!(verify_jwt(&token, &[&imported]).is_ok());
         // PKCS#1 ("RSA PRIVATE KEY") is accepted too.
         let pkcs1 = pkcs1_from_pkcs8(pkcs8.as_ref());
         let pem1 = encode_string("RSA PRIVATE KEY", LineEnding::LF, &pkcs1).unwrap();
         assert_eq!(SigningKey::from_private_key_pem("k", &pem1).unwrap().jwk()["n"], n.as_str());
+        // The PKCS#8 export (`--state`) imports back to the same key.
+        let again = SigningKey::from_private_key_pem("ins_imp", &imported.private_key_pem().unwrap()).unwrap();
+        assert_eq!(again.jwk(), imported.jwk());
         for bad in ["", "not a pem", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----", imported.public_key_pem()] {
             assert_eq!(SigningKey::from_private_key_pem("k", bad).unwrap_err(), KeyError::InvalidPrivateKey);
         }

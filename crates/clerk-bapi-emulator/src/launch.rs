@@ -2,15 +2,21 @@
 //! `npx clerk-m2m-native emulator` (the napi addon), so both accept the same things and print
 //! the same environment lines.
 
-use crate::config::{InstanceConfig, MachineConfig};
-use crate::server::{EmulatorBuilder, EmulatorError, EmulatorHandle, MAX_INSTANCES};
+use crate::builder::EmulatorBuilder;
+use crate::config::{InstanceConfig, MachineConfig, MAX_INSTANCES};
+use crate::errors::EmulatorError;
+use crate::handle::EmulatorHandle;
 use crate::state::InstanceInfo;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
 use std::str::FromStr;
 
 /// Start-up options of a command-line emulator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LaunchOptions {
-    /// Port on 127.0.0.1 (0 = any free port).
+    /// Address to listen on (default 127.0.0.1).
+    pub host: IpAddr,
+    /// Port (0 = any free port).
     pub port: u16,
     /// Instances, 1..=64; each gets the machines.
     pub instances: usize,
@@ -19,11 +25,16 @@ pub struct LaunchOptions {
     pub reject_inactive_tokens: bool,
     /// Stable identities across restarts ([`EmulatorBuilder::seed`]).
     pub seed: Option<String>,
+    /// Machines, scopes, keys and tokens kept in this file across restarts
+    /// ([`EmulatorBuilder::state_file`]).
+    pub state: Option<PathBuf>,
+    /// Host names the dashboard and admin API answer besides IP addresses and `localhost`.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for LaunchOptions {
     fn default() -> LaunchOptions {
-        LaunchOptions { port: 0, instances: 1, machines: Vec::new(), reject_inactive_tokens: false, seed: None }
+        LaunchOptions { host: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 0, instances: 1, machines: Vec::new(), reject_inactive_tokens: false, seed: None, state: None, allowed_hosts: Vec::new() }
     }
 }
 
@@ -36,9 +47,21 @@ impl LaunchOptions {
         if self.seed.as_deref().is_some_and(str::is_empty) {
             return Err(EmulatorError::InvalidConfig("--seed must not be empty".into()));
         }
-        let mut builder = crate::Emulator::builder().port(self.port);
+        if self.state.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+            return Err(EmulatorError::InvalidConfig("--state must name a file".into()));
+        }
+        if let Some(bad) = self.allowed_hosts.iter().find(|h| h.is_empty() || h.contains(|c: char| c == ':' || c == '/' || c.is_whitespace())) {
+            return Err(EmulatorError::InvalidConfig(format!("--allow-host {bad:?}: give a host name without port or scheme")));
+        }
+        let mut builder = crate::builder::Emulator::builder().host(self.host).port(self.port);
         if let Some(seed) = &self.seed {
             builder = builder.seed(seed);
+        }
+        if let Some(path) = &self.state {
+            builder = builder.state_file(path);
+        }
+        for host in &self.allowed_hosts {
+            builder = builder.allow_host(host);
         }
         for _ in 0..self.instances {
             let mut config = if self.machines.is_empty() { InstanceConfig::with_default_machines() } else { InstanceConfig::new() };
@@ -78,6 +101,7 @@ fn service_env_name(name: &str) -> Option<String> {
 /// `CLERK_MACHINE_SECRET_KEY_<SERVICE>` and `CLERK_M2M_MACHINE_ID_<SERVICE>`.
 pub fn env_lines(url: &str, instance: &InstanceInfo) -> String {
     let mut out = format!("# Clerk Backend API emulator, instance {} (local development only)\n", instance.id);
+    out.push_str(&format!("# dashboard: {url}{}\n", crate::app::DASHBOARD_PATH));
     out.push_str(&format!("CLERK_API_URL={url}\n"));
     out.push_str(&format!("CLERK_SECRET_KEY={}\n", instance.secret_key));
     if let Some(pem) = &instance.public_key_pem {
@@ -124,15 +148,21 @@ mod tests {
             assert!(err.to_string().contains("--instances"), "{err}");
         }
         assert!(LaunchOptions { seed: Some(String::new()), ..LaunchOptions::default() }.builder().is_err());
+        assert!(LaunchOptions { state: Some(PathBuf::new()), ..LaunchOptions::default() }.builder().is_err());
+        for bad in ["", "a:1", "http://a", "a b"] {
+            assert!(LaunchOptions { allowed_hosts: vec![bad.into()], ..LaunchOptions::default() }.builder().is_err(), "{bad}");
+        }
+        assert!(LaunchOptions { allowed_hosts: vec!["emulator".into()], ..LaunchOptions::default() }.builder().is_ok());
     }
 
     #[test]
     fn env_lines_name_every_machine() {
-        let machine = |name: &str, id: &str| MachineInfo { id: id.into(), name: name.into(), secret_key: format!("ak_{id}"), instance_id: "ins_1".into(), scoped_machines: vec![], default_token_ttl: 3600 };
+        let machine = |name: &str, id: &str| MachineInfo { id: id.into(), name: name.into(), secret_key: format!("ak_{id}"), instance_id: "ins_1".into(), scoped_machines: vec![], default_token_ttl: 3600, previous_secret_key_expires_at: None };
         let instance = InstanceInfo {
             index: 0,
             id: "ins_1".into(),
             secret_key: "sk_test_x".into(),
+            publishable_key: "pk_test_x".into(),
             issuer: "http://e/instances/ins_1".into(),
             kid: Some("ins_1".into()),
             public_key_pem: Some("-----BEGIN PUBLIC KEY-----\nMIIB\nAQAB\n-----END PUBLIC KEY-----\n".into()),
@@ -142,8 +172,9 @@ mod tests {
         };
         let text = env_lines("http://127.0.0.1:4010", &instance);
         let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], "# dashboard: http://127.0.0.1:4010/__emulator/ui");
         assert_eq!(
-            lines[1..],
+            lines[2..],
             [
                 "CLERK_API_URL=http://127.0.0.1:4010",
                 "CLERK_SECRET_KEY=sk_test_x",

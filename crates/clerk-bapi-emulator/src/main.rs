@@ -1,62 +1,69 @@
 //! `clerk-bapi-emulator`: runs the emulator as a process. Prints exactly one JSON line on stdout
-//! once listening (`{"url", "instances":[{id, secretKey, kid, publicKeyPem, …}], "machines":[…]}`,
-//! camelCase) — or, with `--env`, `.env` lines — then serves until stdin closes (the parent died
-//! or closed the pipe), SIGTERM or SIGINT, and exits 0.
+//! once listening (`{"url", "dashboardUrl", "instances":[{id, secretKey, kid, publicKeyPem, …}],
+//! "machines":[…]}`, camelCase) — or, with `--env`, `.env` lines — and the dashboard's URL on
+//! stderr, then serves until stdin closes (the parent died or closed the pipe), SIGTERM or
+//! SIGINT, and exits 0.
 
-use clerk_bapi_emulator::LaunchOptions;
+use clap::Parser;
+use clerk_bapi_emulator::{LaunchOptions, MachineConfig};
 use std::io::Write;
+use std::net::IpAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "Usage: clerk-bapi-emulator [options]
-
-Local emulator of the Clerk Backend API endpoints used for machine auth.
-Prints one JSON line ({url, instances, machines}) on stdout when listening.
-
-Options:
-  --port N                  port on 127.0.0.1 (default 0 = any free port)
-  --instances N             number of instances (default 1, at most 64); every instance gets the machines
-  --machine NAME[:A,B]      create machine NAME allowed to call machines A and B (repeatable);
-                            default: trpc, webhook:trpc, worker:trpc
-  --reject-inactive-tokens  verify endpoints answer 404 for revoked/expired tokens (default: 200 with flags)
-  --seed S                  derive ids, secret keys and signing keys from S: the same at every start
-  --env                     print .env lines (CLERK_API_URL, CLERK_SECRET_KEY, CLERK_JWT_KEY,
-                            CLERK_MACHINE_SECRET_KEY_<NAME>, CLERK_M2M_MACHINE_ID_<NAME>) instead of JSON
-  --no-stdin-watch          keep running when stdin closes (default: exit on stdin EOF)
-  -h, --help                show this help
-";
-
-/// Parsed command line.
-#[derive(Debug, PartialEq)]
-struct Options {
-    launch: LaunchOptions,
-    watch_stdin: bool,
-    print_env: bool,
+/// Local emulator of the Clerk Backend API endpoints used for machine auth, with a dashboard.
+/// Prints one JSON line ({url, dashboardUrl, instances, machines}) on stdout when listening.
+#[derive(Debug, PartialEq, Parser)]
+#[command(name = "clerk-bapi-emulator", version)]
+struct Cli {
+    /// Address to listen on; anything but loopback lets other machines reach it
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Port (0 = any free port)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    port: u16,
+    /// Number of instances (at most 64); every instance gets the machines
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    instances: usize,
+    /// Machine NAME allowed to call machines A and B (repeatable); default: trpc, webhook:trpc, worker:trpc
+    #[arg(long = "machine", value_name = "NAME[:A,B]")]
+    machines: Vec<MachineConfig>,
+    /// Verify endpoints answer 404 for revoked/expired tokens (default: 200 with flags)
+    #[arg(long)]
+    reject_inactive_tokens: bool,
+    /// Derive ids, secret keys and signing keys from S: the same at every start
+    #[arg(long, value_name = "S")]
+    seed: Option<String>,
+    /// Keep instances, keys, machines, scopes and tokens in FILE across restarts (written
+    /// atomically; a file that is not an emulator state file is refused, never overwritten)
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// A host name the dashboard and admin API answer besides IP addresses and localhost
+    /// (repeatable), e.g. a Docker service name
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allowed_hosts: Vec<String>,
+    /// Print .env lines (CLERK_API_URL, CLERK_SECRET_KEY, CLERK_JWT_KEY,
+    /// CLERK_MACHINE_SECRET_KEY_<NAME>, CLERK_M2M_MACHINE_ID_<NAME>) instead of JSON
+    #[arg(long)]
+    env: bool,
+    /// Keep running when stdin closes (default: exit on stdin EOF)
+    #[arg(long)]
+    no_stdin_watch: bool,
 }
 
-/// `Ok(None)` = help requested.
-fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Options>, String> {
-    let mut o = Options { launch: LaunchOptions::default(), watch_stdin: true, print_env: false };
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| inline.clone().or_else(|| args.next()).ok_or_else(|| format!("{name} needs a value"));
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--port" => o.launch.port = value("--port")?.parse().map_err(|_| "--port must be 0..=65535".to_owned())?,
-            "--instances" => o.launch.instances = value("--instances")?.parse().map_err(|_| "--instances must be a number".to_owned())?,
-            "--machine" => o.launch.machines.push(value("--machine")?.parse()?),
-            "--reject-inactive-tokens" => o.launch.reject_inactive_tokens = true,
-            "--seed" => o.launch.seed = Some(value("--seed")?),
-            "--env" => o.print_env = true,
-            "--no-stdin-watch" => o.watch_stdin = false,
-            other => return Err(format!("unknown argument {other:?}")),
+impl Cli {
+    fn launch_options(self) -> LaunchOptions {
+        LaunchOptions {
+            host: self.host,
+            port: self.port,
+            instances: self.instances,
+            machines: self.machines,
+            reject_inactive_tokens: self.reject_inactive_tokens,
+            seed: self.seed,
+            state: self.state,
+            allowed_hosts: self.allowed_hosts,
         }
     }
-    o.launch.builder().map_err(|e| e.to_string())?;
-    Ok(Some(o))
 }
 
 /// Something that ends the process: stdin EOF (if watched), SIGTERM or SIGINT. Everything is
@@ -125,18 +132,16 @@ impl StopSignals {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(o)) => o,
-        Ok(None) => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
         Err(e) => {
-            eprintln!("clerk-bapi-emulator: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
         }
     };
-    let started = match options.launch.builder() {
+    let (watch_stdin, print_env) = (!cli.no_stdin_watch, cli.env);
+    let started = match cli.launch_options().builder() {
         Ok(builder) => builder.start().await,
         Err(e) => Err(e),
     };
@@ -147,13 +152,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let stop = StopSignals::register(options.watch_stdin);
-    let text = if options.print_env { emulator.env_lines() } else { format!("{}\n", emulator.info_json()) };
+    let stop = StopSignals::register(watch_stdin);
+    let text = if print_env { emulator.env_lines() } else { format!("{}\n", emulator.info_json()) };
     let mut stdout = std::io::stdout().lock();
     if stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()).is_err() {
         eprintln!("clerk-bapi-emulator: could not write to stdout");
     }
     drop(stdout);
+    eprintln!("clerk-bapi-emulator: dashboard at {}", emulator.dashboard_url());
     stop.wait().await;
     emulator.shutdown().await;
     ExitCode::SUCCESS
@@ -162,35 +168,44 @@ async fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clerk_bapi_emulator::MachineConfig;
 
-    fn parse(args: &[&str]) -> Result<Option<Options>, String> {
-        parse_args(args.iter().map(|s| (*s).to_owned()))
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("clerk-bapi-emulator").chain(args.iter().copied()))
     }
 
     #[test]
     fn defaults() {
-        let o = parse(&[]).unwrap().unwrap();
-        assert_eq!(o, Options { launch: LaunchOptions::default(), watch_stdin: true, print_env: false });
+        let cli = parse(&[]).unwrap();
+        assert!(!cli.env && !cli.no_stdin_watch);
+        assert_eq!(cli.launch_options(), LaunchOptions::default());
     }
 
     #[test]
     fn all_flags() {
-        let o = parse(&["--port", "4010", "--instances=2", "--machine", "a", "--machine", "b:a, c", "--reject-inactive-tokens", "--no-stdin-watch", "--seed", "dev", "--env"]).unwrap().unwrap();
-        assert_eq!(o.launch.port, 4010);
-        assert_eq!(o.launch.instances, 2);
-        assert_eq!(o.launch.machines, vec![MachineConfig::new("a"), MachineConfig::new("b").scoped_to(&["a", "c"])]);
-        assert!(o.launch.reject_inactive_tokens);
-        assert_eq!(o.launch.seed.as_deref(), Some("dev"));
-        assert!(!o.watch_stdin);
-        assert!(o.print_env);
-        assert!(parse(&["--help"]).unwrap().is_none());
+        let cli = parse(&[
+            "--port", "4010", "--instances=2", "--machine", "a", "--machine", "b:a, c", "--reject-inactive-tokens", "--no-stdin-watch", "--seed", "dev", "--env", "--state", "s.json", "--host", "0.0.0.0", "--allow-host", "emulator",
+        ])
+        .unwrap();
+        assert!(cli.env && cli.no_stdin_watch);
+        let o = cli.launch_options();
+        assert_eq!((o.port, o.instances, o.host.to_string().as_str()), (4010, 2, "0.0.0.0"));
+        assert_eq!(o.machines, vec![MachineConfig::new("a"), MachineConfig::new("b").scoped_to(&["a", "c"])]);
+        assert!(o.reject_inactive_tokens);
+        assert_eq!(o.seed.as_deref(), Some("dev"));
+        assert_eq!(o.state, Some(PathBuf::from("s.json")));
+        assert_eq!(o.allowed_hosts, ["emulator"]);
+        assert!(o.builder().is_ok());
+        assert_eq!(parse(&["--help"]).unwrap_err().kind(), clap::error::ErrorKind::DisplayHelp);
     }
 
     #[test]
     fn errors() {
-        for bad in [&["--port"][..], &["--port", "70000"], &["--instances", "0"], &["--instances", "65"], &["--instances", "x"], &["--machine", ":a"], &["--seed", ""], &["--bogus"]] {
+        for bad in [&["--port"][..], &["--port", "70000"], &["--instances", "x"], &["--machine", ":a"], &["--host", "localhost"], &["--state", ""], &["--bogus"]] {
             assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        // Ranges the library checks (shared with the npm CLI).
+        for bad in [&["--instances", "0"][..], &["--instances", "65"], &["--seed", ""]] {
+            assert!(parse(bad).unwrap().launch_options().builder().is_err(), "{bad:?}");
         }
     }
 }

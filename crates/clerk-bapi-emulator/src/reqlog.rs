@@ -1,9 +1,12 @@
-//! A bounded log of recent requests, for wire-format tests (which headers and body a client sent).
+//! A bounded log of recent requests, for wire-format tests (which headers and body a client sent),
+//! and the live feed of the dashboard.
 //!
 //! Only the first 7 characters of the Authorization credential are kept. Bodies are kept as
 //! parsed JSON *verbatim* (a verify body contains the token being verified): the log exists so
-//! tests can assert exact wire bodies, and it is only reachable in-process or through the
-//! unauthenticated local admin API of a test emulator. `Debug` output omits bodies.
+//! tests can assert exact wire bodies, and it is only reachable in-process or through the local
+//! admin API (Host-checked). `Debug` output omits bodies. The dashboard never sees this record:
+//! it gets a [`RequestSummary`] — method, path, route, status, latency, caller, fault — with no
+//! body, query, header or credential in it, broadcast to a bounded number of subscribers.
 
 use crate::faults::Route;
 use axum::http::request::Parts;
@@ -13,6 +16,10 @@ use serde_json::Value;
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Mutex;
+use tokio::sync::broadcast;
+
+/// Summaries a slow dashboard may fall behind by before it skips (and is told how many it missed).
+const FEED_CAPACITY: usize = 512;
 
 /// One request as the emulator saw it.
 #[derive(Clone, Serialize, PartialEq)]
@@ -42,6 +49,31 @@ pub struct RecordedRequest {
     /// Response status; `None` while pending or when no response was sent (`hang`, `drop`).
     pub status: Option<u16>,
     /// The fault applied to this request (`type` name), if any.
+    pub fault: Option<String>,
+    /// Who called: `instance` (an instance secret key), `machine`, `unknown` (a credential this
+    /// emulator does not know) or `None` (no credential).
+    pub caller: Option<String>,
+    /// The calling machine's id and name, when a machine secret key was used.
+    pub caller_machine_id: Option<String>,
+    pub caller_machine_name: Option<String>,
+    /// Milliseconds from arrival to the response head (`None` while pending or when not sent).
+    pub latency_ms: Option<f64>,
+}
+
+/// What the dashboard's live log shows of a request: nothing that could be a secret.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestSummary {
+    pub seq: u64,
+    pub at_ms: i64,
+    pub route: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub status: Option<u16>,
+    pub latency_ms: Option<f64>,
+    pub caller: Option<String>,
+    pub caller_machine_id: Option<String>,
+    pub caller_machine_name: Option<String>,
     pub fault: Option<String>,
 }
 
@@ -92,14 +124,35 @@ impl RecordedRequest {
             body_length: body.len(),
             status: None,
             fault: fault.map(str::to_owned),
+            caller: None,
+            caller_machine_id: None,
+            caller_machine_name: None,
+            latency_ms: None,
+        }
+    }
+
+    pub fn summary(&self) -> RequestSummary {
+        RequestSummary {
+            seq: self.seq,
+            at_ms: self.at_ms,
+            route: self.route.clone(),
+            method: self.method.clone(),
+            path: self.path.clone(),
+            status: self.status,
+            latency_ms: self.latency_ms,
+            caller: self.caller.clone(),
+            caller_machine_id: self.caller_machine_id.clone(),
+            caller_machine_name: self.caller_machine_name.clone(),
+            fault: self.fault.clone(),
         }
     }
 }
 
-/// Ring buffer of the last `capacity` requests.
+/// Ring buffer of the last `capacity` requests, and the feed of their summaries.
 #[derive(Debug)]
 pub struct RequestLog {
     inner: Mutex<LogInner>,
+    feed: broadcast::Sender<RequestSummary>,
 }
 
 #[derive(Debug)]
@@ -111,7 +164,7 @@ struct LogInner {
 
 impl RequestLog {
     pub fn new(capacity: usize) -> RequestLog {
-        RequestLog { inner: Mutex::new(LogInner { entries: VecDeque::new(), capacity, next_seq: 1 }) }
+        RequestLog { inner: Mutex::new(LogInner { entries: VecDeque::new(), capacity, next_seq: 1 }), feed: broadcast::channel(FEED_CAPACITY).0 }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LogInner> {
@@ -124,6 +177,8 @@ impl RequestLog {
         let seq = inner.next_seq;
         inner.next_seq = inner.next_seq.saturating_add(1);
         entry.seq = seq;
+        // No subscriber is not an error: the feed only serves open dashboards.
+        let _ = self.feed.send(entry.summary());
         if inner.capacity == 0 {
             return seq;
         }
@@ -136,10 +191,27 @@ impl RequestLog {
 
     /// Records the response status of entry `seq`, if it is still in the buffer.
     pub fn set_status(&self, seq: u64, status: u16) {
+        self.finish(seq, Some(status), None);
+    }
+
+    /// Records how entry `seq` ended: its status (`None`: no response was sent) and latency.
+    pub fn finish(&self, seq: u64, status: Option<u16>, latency_ms: Option<f64>) {
         let mut inner = self.lock();
         if let Some(e) = inner.entries.iter_mut().rev().find(|e| e.seq == seq) {
-            e.status = Some(status);
+            e.status = status.or(e.status);
+            e.latency_ms = latency_ms.or(e.latency_ms);
+            let _ = self.feed.send(e.summary());
         }
+    }
+
+    /// The live feed of summaries (each request once when it arrives, again when it ends).
+    pub fn subscribe(&self) -> broadcast::Receiver<RequestSummary> {
+        self.feed.subscribe()
+    }
+
+    /// Summaries of the buffered requests, oldest first (what a dashboard shows on opening).
+    pub fn summaries(&self) -> Vec<RequestSummary> {
+        self.lock().entries.iter().map(RecordedRequest::summary).collect()
     }
 
     /// Oldest first.
@@ -202,6 +274,26 @@ mod tests {
         let e = RecordedRequest::new(None, &parts(Some("mt_abcdefghij")), b"", 0, None);
         assert_eq!(e.authorization_scheme, None);
         assert_eq!(e.authorization_prefix.as_deref(), Some("mt_abcd"));
+    }
+
+    #[test]
+    fn summaries_carry_nothing_secret_and_are_broadcast() {
+        let log = RequestLog::new(10);
+        let mut feed = log.subscribe();
+        let mut e = RecordedRequest::new(Some(Route::M2mVerify), &parts(Some("Bearer ak_secretvalue")), br#"{"token":"mt_secret"}"#, 5, None);
+        e.caller = Some("machine".into());
+        e.caller_machine_name = Some("orders".into());
+        let seq = log.record(e);
+        log.finish(seq, Some(200), Some(1.5));
+        let (first, done) = (feed.try_recv().unwrap(), feed.try_recv().unwrap());
+        assert_eq!((first.status, done.status, done.latency_ms), (None, Some(200), Some(1.5)));
+        let text = serde_json::to_string(&log.summaries()).unwrap();
+        assert!(text.contains("orders") && text.contains("/m2m_tokens/verify"));
+        for secret in ["mt_secret", "ak_secr", "x=1", "2026-05-12"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        log.finish(999, Some(500), None); // evicted or unknown: nothing sent
+        assert!(feed.try_recv().is_err());
     }
 
     #[test]

@@ -174,3 +174,63 @@ async fn seeded_identities_survive_restarts() {
         e.shutdown().await;
     }
 }
+
+/// `PATCH`/`DELETE /v1/machines/{id}` and `POST /v1/machines/{id}/secret_key/rotate` in Clerk's
+/// shapes (the JS suite runs `@clerk/backend`'s own `machines` client against them too).
+#[tokio::test]
+async fn machine_update_delete_and_secret_key_rotation() {
+    let emu = start().await;
+    let url = emu.url();
+    let sk = emu.secret_key();
+    let trpc = emu.machine("trpc").unwrap();
+    let worker = emu.machine("worker").unwrap();
+
+    let r = call(url, Method::PATCH, &format!("/v1/machines/{}", worker.id), Some(&sk), Some(r#"{"name":"jobs","default_token_ttl":90}"#)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let m = r.json();
+    assert_eq!((m["object"].as_str(), m["name"].as_str(), m["default_token_ttl"].as_u64()), (Some("machine"), Some("jobs"), Some(90)));
+    assert!(m.get("secret_key").is_none());
+    assert_eq!(m["scoped_machines"][0]["id"], trpc.id.as_str());
+    assert!(emu.machine("jobs").is_some());
+    for (body, code) in [(r#"{"name":""}"#, "form_param_missing"), (r#"{"default_token_ttl":0}"#, "form_param_value_invalid"), (r#"{"name":5}"#, "form_param_format_invalid")] {
+        let r = call(url, Method::PATCH, &format!("/v1/machines/{}", worker.id), Some(&sk), Some(body)).await;
+        assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, code.to_owned()), "{body}");
+    }
+
+    // Rotation: the new key mints at once; the old one keeps working previous_token_ttl seconds.
+    let old = worker.secret_key.clone();
+    let r = post(url, &format!("/v1/machines/{}/secret_key/rotate", worker.id), Some(&sk), &json!({"previous_token_ttl": 60})).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let rotated = r.json();
+    let new = rotated["secret"].as_str().unwrap().to_owned();
+    assert_eq!(rotated, json!({"object": "machine_secret_key", "secret": new}));
+    assert_eq!(get(url, &format!("/v1/machines/{}/secret_key", worker.id), Some(&sk)).await.json()["secret"], new.as_str());
+    mint(url, &new, json!({})).await;
+    mint(url, &old, json!({})).await;
+    emu.advance_clock_ms(60_000);
+    let r = post(url, "/m2m_tokens", Some(&old), &json!({})).await;
+    assert_eq!((r.status, r.error_code()), (StatusCode::UNAUTHORIZED, "machine_secret_key_invalid".to_owned()));
+    mint(url, &new, json!({})).await;
+    let r = post(url, &format!("/v1/machines/{}/secret_key/rotate", worker.id), Some(&sk), &json!({})).await;
+    assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "form_param_missing".to_owned()));
+    let r = post(url, &format!("/v1/machines/{}/secret_key/rotate", worker.id), Some(&sk), &json!({"previous_token_ttl": 28_801})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // Delete: Clerk's deleted object; gone from lists, scopes and authentication.
+    let t = mint(url, &emu.machine("webhook").unwrap().secret_key, json!({})).await;
+    let r = call(url, Method::DELETE, &format!("/v1/machines/{}", trpc.id), Some(&sk), None).await;
+    assert_eq!(r.json(), json!({"object": "machine", "id": trpc.id, "deleted": true}));
+    assert_eq!(get(url, &format!("/v1/machines/{}", trpc.id), Some(&sk)).await.status, StatusCode::NOT_FOUND);
+    assert!(emu.machine("webhook").unwrap().scoped_machines.is_empty());
+    assert_eq!(post(url, "/m2m_tokens", Some(&trpc.secret_key), &json!({})).await.status, StatusCode::UNAUTHORIZED);
+    // The webhook's token was for trpc: still the webhook's, verifiable by the instance.
+    assert_eq!(post(url, "/m2m_tokens/verify", Some(&sk), &json!({"token": t["token"]})).await.status, StatusCode::OK);
+    for (method, path) in [(Method::PATCH, "/v1/machines/mch_nope"), (Method::DELETE, "/v1/machines/mch_nope"), (Method::POST, "/v1/machines/mch_nope/secret_key/rotate")] {
+        let r = call(url, method.clone(), path, Some(&sk), Some(r#"{"previous_token_ttl":0}"#)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    // Instance secret key only.
+    let r = call(url, Method::DELETE, &format!("/v1/machines/{}", worker.id), Some(&new), None).await;
+    assert_eq!((r.status, r.error_code()), (StatusCode::UNAUTHORIZED, "clerk_key_invalid".to_owned()));
+    emu.shutdown().await;
+}

@@ -4,7 +4,7 @@
 
 use super::input::{authenticate, instance, instance_mut, json_object, opt_number, opt_object, opt_string, req_string, Need, QueryParams};
 use crate::errors::{json_response, ApiError};
-use crate::server::App;
+use crate::app::App;
 use crate::state::m2m::{CreateM2m, ListM2m, TokenFormat};
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -25,8 +25,9 @@ fn ok(body: &serde_json::Value) -> ApiResult {
 
 /// `GET /v1/jwks` (instance secret key): all live keys of that instance.
 pub async fn jwks(State(app): State<App>, headers: HeaderMap) -> ApiResult {
+    let now = app.clock.now_ms();
     let state = app.state();
-    let caller = authenticate(&state, &headers, Need::Instance)?;
+    let caller = authenticate(&state, &headers, Need::Instance, now)?;
     ok(&instance(&state, &caller)?.jwks_json())
 }
 
@@ -34,7 +35,7 @@ pub async fn jwks(State(app): State<App>, headers: HeaderMap) -> ApiResult {
 pub async fn create_m2m(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let now = app.clock.now_ms();
     let mut state = app.state();
-    let caller = authenticate(&state, &headers, Need::Machine)?;
+    let caller = authenticate(&state, &headers, Need::Machine, now)?;
     let map = json_object(&body)?;
     let format = match opt_string(&map, "token_format")?.as_deref() {
         None | Some("opaque") => TokenFormat::Opaque,
@@ -55,7 +56,7 @@ pub async fn create_m2m(State(app): State<App>, headers: HeaderMap, body: Bytes)
 pub async fn list_m2m(State(app): State<App>, headers: HeaderMap, query: Result<Query<Vec<(String, String)>>, QueryRejection>) -> ApiResult {
     let now = app.clock.now_ms();
     let state = app.state();
-    let caller = authenticate(&state, &headers, Need::Either)?;
+    let caller = authenticate(&state, &headers, Need::Either, now)?;
     let Ok(Query(pairs)) = query else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "query_param_invalid", "Invalid query", "The query string could not be parsed."));
     };
@@ -74,7 +75,7 @@ pub async fn list_m2m(State(app): State<App>, headers: HeaderMap, query: Result<
 pub async fn revoke_m2m(State(app): State<App>, headers: HeaderMap, id: Result<Path<String>, PathRejection>, body: Bytes) -> ApiResult {
     let now = app.clock.now_ms();
     let mut state = app.state();
-    let caller = authenticate(&state, &headers, Need::Either)?;
+    let caller = authenticate(&state, &headers, Need::Either, now)?;
     let Ok(Path(id)) = id else { return Err(ApiError::not_found("M2M token")) };
     let map = json_object(&body)?;
     let reason = opt_string(&map, "revocation_reason")?;
@@ -86,7 +87,7 @@ pub async fn revoke_m2m(State(app): State<App>, headers: HeaderMap, id: Result<P
 pub async fn verify_m2m(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let now = app.clock.now_ms();
     let state = app.state();
-    let caller = authenticate(&state, &headers, Need::Either)?;
+    let caller = authenticate(&state, &headers, Need::Either, now)?;
     let token = req_string(&json_object(&body)?, "token")?;
     ok(&instance(&state, &caller)?.verify_m2m(caller.machine_id(), &token, now)?)
 }
@@ -95,7 +96,7 @@ pub async fn verify_m2m(State(app): State<App>, headers: HeaderMap, body: Bytes)
 pub async fn verify_oauth(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let now = app.clock.now_ms();
     let state = app.state();
-    let caller = authenticate(&state, &headers, Need::Instance)?;
+    let caller = authenticate(&state, &headers, Need::Instance, now)?;
     let token = req_string(&json_object(&body)?, "access_token")?;
     ok(&instance(&state, &caller)?.verify_oauth_token(&token, now)?)
 }
@@ -104,7 +105,7 @@ pub async fn verify_oauth(State(app): State<App>, headers: HeaderMap, body: Byte
 pub async fn verify_api_key(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let now = app.clock.now_ms();
     let mut state = app.state();
-    let caller = authenticate(&state, &headers, Need::Instance)?;
+    let caller = authenticate(&state, &headers, Need::Instance, now)?;
     let secret = req_string(&json_object(&body)?, "secret")?;
     ok(&instance_mut(&mut state, &caller)?.verify_api_key(&secret, now)?)
 }

@@ -1,19 +1,22 @@
-//! The middleware in front of every emulated endpoint: counts the request, buffers and logs it,
-//! then either runs the endpoint or applies the route's fault.
+//! The middleware in front of every emulated endpoint: counts the request, buffers its body
+//! (within a deadline), logs it with its caller, then either runs the endpoint or applies the
+//! route's fault, and records how it ended.
 
+use super::input::bearer;
+use crate::app::App;
 use crate::bodies::{DripBody, OversizedBody, ResetBody};
 use crate::conn::{ConnHandle, KillSwitch};
 use crate::errors::{generic_error_body, json_response, ApiError, JSON_CONTENT_TYPE};
 use crate::faults::{Fault, Route};
 use crate::reqlog::RecordedRequest;
-use crate::server::App;
+use crate::state::Caller;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Largest request body the emulator reads (Clerk's requests are tiny).
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -38,29 +41,65 @@ struct NotSent;
 
 pub async fn guard(State(ctx): State<RouteCtx>, req: Request, next: Next) -> Response {
     let RouteCtx { app, route } = ctx;
+    let started = Instant::now();
     app.counters.increment(Some(route));
-    let conn = req.extensions().get::<ConnectInfo<ConnHandle>>().map(|c| c.0 .0.clone());
+    let conn = req.extensions().get::<ConnHandle>().map(|c| c.0.clone());
     let (parts, body) = req.into_parts();
     let now = app.clock.now_ms();
-    let bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
-        Ok(b) => b,
-        Err(_) => {
-            let seq = app.log.record(RecordedRequest::new(Some(route), &parts, b"", now, None));
-            app.log.set_status(seq, StatusCode::PAYLOAD_TOO_LARGE.as_u16());
-            return ApiError::body_too_large(BODY_LIMIT).into_response();
-        }
+    let bytes = match tokio::time::timeout(app.body_timeout, axum::body::to_bytes(body, BODY_LIMIT)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => return refuse(&app, route, &parts, now, started, ApiError::body_too_large(BODY_LIMIT)),
+        Err(_) => return refuse(&app, route, &parts, now, started, ApiError::body_timeout(app.body_timeout.as_secs())),
     };
     let fault = app.faults.take(route);
-    let seq = app.log.record(RecordedRequest::new(Some(route), &parts, &bytes, now, fault.as_ref().map(Fault::kind)));
+    let mut entry = RecordedRequest::new(Some(route), &parts, &bytes, now, fault.as_ref().map(Fault::kind));
+    identify_caller(&app, &parts.headers, now, &mut entry);
+    let seq = app.log.record(entry);
+    let mutating = mutates(route, &parts.method);
     let req = Request::from_parts(parts, Body::from(bytes));
     let response = match fault {
         None => next.run(req).await,
         Some(fault) => apply(&app, fault, conn, req, next).await,
     };
-    if response.extensions().get::<NotSent>().is_none() {
-        app.log.set_status(seq, response.status().as_u16());
+    let latency = Some(started.elapsed().as_secs_f64() * 1000.0);
+    let status = response.extensions().get::<NotSent>().is_none().then(|| response.status().as_u16());
+    app.log.finish(seq, status, latency);
+    if mutating && response.status().is_success() {
+        app.changed();
     }
     response
+}
+
+/// Does a successful request of `route` change what the dashboard shows or the state file keeps?
+fn mutates(route: Route, method: &Method) -> bool {
+    match route {
+        Route::M2mCreate | Route::M2mRevoke => true,
+        Route::Machines => *method != Method::GET,
+        Route::Jwks | Route::M2mList | Route::M2mVerify | Route::OauthVerify | Route::ApiKeyVerify => false,
+    }
+}
+
+/// Logs and answers a request whose body could not be read (too large, too slow).
+fn refuse(app: &App, route: Route, parts: &axum::http::request::Parts, now: i64, started: Instant, error: ApiError) -> Response {
+    let seq = app.log.record(RecordedRequest::new(Some(route), parts, b"", now, None));
+    app.log.finish(seq, Some(error.status.as_u16()), Some(started.elapsed().as_secs_f64() * 1000.0));
+    error.into_response()
+}
+
+/// Names the caller in the log entry: the machine whose key was used, the instance, or
+/// `unknown` — never the key itself.
+fn identify_caller(app: &App, headers: &HeaderMap, now: i64, entry: &mut RecordedRequest) {
+    let Some(credential) = bearer(headers) else { return };
+    let state = app.state();
+    match state.authenticate(credential, now) {
+        Some(Caller::Instance(_)) => entry.caller = Some("instance".into()),
+        Some(Caller::Machine { instance, machine_id }) => {
+            entry.caller = Some("machine".into());
+            entry.caller_machine_name = state.instances.get(instance).and_then(|i| i.machine(&machine_id)).map(|m| m.name.clone());
+            entry.caller_machine_id = Some(machine_id);
+        }
+        None => entry.caller = Some("unknown".into()),
+    }
 }
 
 /// Same accounting for requests no route matched (404/405), so clients hitting wrong paths are
@@ -71,7 +110,7 @@ pub async fn unmatched(app: &App, req: Request, error: ApiError) -> Response {
     }
     app.counters.increment(None);
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.unwrap_or_default();
+    let bytes = tokio::time::timeout(app.body_timeout, axum::body::to_bytes(body, BODY_LIMIT)).await.ok().and_then(Result::ok).unwrap_or_default();
     let seq = app.log.record(RecordedRequest::new(None, &parts, &bytes, app.clock.now_ms(), None));
     app.log.set_status(seq, error.status.as_u16());
     error.into_response()

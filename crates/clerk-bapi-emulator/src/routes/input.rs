@@ -1,10 +1,14 @@
 //! Request input helpers: Bearer credentials and the authentication rules, JSON bodies read field
 //! by field (so a wrong type becomes Clerk's 400 without echoing the value, which may be a
-//! secret), and query parameters.
+//! secret), query parameters, and the admin API's typed bodies and path parameters.
 
+use crate::app::App;
 use crate::errors::ApiError;
 use crate::state::{Caller, EmulatorState, Instance};
+use axum::extract::rejection::PathRejection;
+use axum::extract::Path;
 use axum::http::HeaderMap;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 /// Which credential an endpoint accepts.
@@ -29,14 +33,14 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// Authenticates the request for an endpoint accepting `need`. Missing or wrong credentials are
 /// 401s with the code the reference expects for that kind of key (`clerk_key_invalid` for
 /// instance keys, `machine_secret_key_invalid` for machine keys).
-pub fn authenticate(state: &EmulatorState, headers: &HeaderMap, need: Need) -> Result<Caller, ApiError> {
+pub fn authenticate(state: &EmulatorState, headers: &HeaderMap, need: Need, now: i64) -> Result<Caller, ApiError> {
     let Some(credential) = bearer(headers) else {
         return Err(match need {
             Need::Instance => ApiError::secret_key_invalid(true),
             Need::Machine | Need::Either => ApiError::machine_key_invalid(true),
         });
     };
-    match (need, state.authenticate(credential)) {
+    match (need, state.authenticate(credential, now)) {
         (Need::Instance, Some(c @ Caller::Instance(_))) => Ok(c),
         (Need::Instance, _) => Err(ApiError::secret_key_invalid(false)),
         (Need::Machine, Some(c @ Caller::Machine { .. })) => Ok(c),
@@ -113,6 +117,22 @@ pub fn opt_string_array(map: &Map<String, Value>, key: &'static str) -> Result<O
     }
 }
 
+/// Parses an admin body (empty = `{}`); messages describe admin input, which holds no secrets.
+pub fn admin_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
+    serde_json::from_slice(bytes).map_err(|e| ApiError::admin_invalid(format!("invalid body: {e}")))
+}
+
+/// A path parameter; one that does not parse is an unknown resource.
+pub fn path<T>(p: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
+    p.map(|Path(v)| v).map_err(|_| ApiError::not_found("Resource"))
+}
+
+/// An admin path's instance: its index (`0`) or id (`ins_…`).
+pub fn instance_index(app: &App, key: &str) -> Result<usize, ApiError> {
+    app.state().find_instance(key).ok_or_else(|| ApiError::not_found("Instance"))
+}
+
 /// Query parameters; for repeated keys the last value wins.
 #[derive(Debug, Default)]
 pub struct QueryParams(Vec<(String, String)>);
@@ -180,6 +200,7 @@ mod tests {
         let machine = headers(&format!("Bearer {mk}"));
         let none = HeaderMap::new();
         let code = |r: Result<Caller, ApiError>| r.map(|_| "ok".to_owned()).unwrap_or_else(|e| format!("{}:{}", e.status.as_u16(), e.code));
+        let authenticate = |state: &EmulatorState, headers: &HeaderMap, need| authenticate(state, headers, need, 0);
         assert_eq!(code(authenticate(&state, &sk, Need::Instance)), "ok");
         assert_eq!(code(authenticate(&state, &machine, Need::Instance)), "401:clerk_key_invalid");
         assert_eq!(code(authenticate(&state, &none, Need::Instance)), "401:clerk_key_invalid");

@@ -7,7 +7,7 @@
 use super::Instance;
 use crate::errors::ApiError;
 use crate::ids;
-use crate::keys::{self, SigningKey};
+use crate::keys::{self, JwtRejection, SigningKey};
 use crate::state::machines::MAX_TTL_SECONDS;
 use serde_json::{json, Map, Value};
 
@@ -22,18 +22,22 @@ pub const NBF_LEEWAY_SECONDS: i64 = 5;
 /// Clock skew the emulator allows on `nbf` when verifying JWTs (the reference's default).
 const VERIFY_SKEW_MS: i64 = 5_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TokenFormat {
     Opaque,
     Jwt,
 }
 
-/// A minted M2M token.
-#[derive(Clone, PartialEq)]
+/// A minted M2M token. Serialized (camelCase) only into the `--state` file.
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct M2mToken {
     pub id: String,
-    /// The bearer value of opaque tokens (`mt_…`); JWTs are not stored.
+    /// The bearer value of opaque tokens (`mt_…`), by which verify finds them.
     pub secret: Option<String>,
+    /// The signed JWT of JWT-format tokens, kept only so the dashboard can copy it again.
+    pub jwt: Option<String>,
     pub format: TokenFormat,
     pub subject: String,
     pub scopes: Vec<String>,
@@ -51,6 +55,7 @@ impl std::fmt::Debug for M2mToken {
         f.debug_struct("M2mToken")
             .field("id", &self.id)
             .field("secret", &self.secret.as_deref().map(ids::redact))
+            .field("jwt", &self.jwt.as_deref().map(ids::redact))
             .field("format", &self.format)
             .field("subject", &self.subject)
             .field("revoked", &self.revoked)
@@ -167,6 +172,7 @@ impl Instance {
                 let token = M2mToken {
                     id: ids::id("mt_"),
                     secret: Some(secret.clone()),
+                    jwt: None,
                     format: TokenFormat::Opaque,
                     subject: machine_id.to_owned(),
                     scopes,
@@ -190,6 +196,7 @@ impl Instance {
                 let token = M2mToken {
                     id,
                     secret: None,
+                    jwt: Some(jwt.clone()),
                     format: TokenFormat::Jwt,
                     subject: machine_id.to_owned(),
                     scopes,
@@ -207,7 +214,7 @@ impl Instance {
         }
     }
 
-    fn store_m2m(&mut self, token: M2mToken) {
+    pub(crate) fn store_m2m(&mut self, token: M2mToken) {
         if let Some(secret) = &token.secret {
             self.m2m_by_secret.insert(secret.clone(), token.id.clone());
         }
@@ -248,48 +255,61 @@ impl Instance {
         Ok(token.to_json(now, None))
     }
 
-    /// `POST /m2m_tokens/verify` (see the module docs for the rules).
+    /// `POST /m2m_tokens/verify` (see the module docs for the rules): every rejection is Clerk's
+    /// 404, and so is an inactive token when the instance rejects those.
     pub fn verify_m2m(&self, caller_machine: Option<&str>, token: &str, now: i64) -> Result<Value, ApiError> {
-        let not_found = || ApiError::not_found("M2M token");
-        let record = if keys::looks_like_jwt(token) {
-            self.verify_m2m_jwt(token, now).ok_or_else(not_found)?
-        } else {
-            self.m2m_by_secret.get(token).and_then(|id| self.m2m_tokens.get(id)).cloned().ok_or_else(not_found)?
-        };
-        if !record.visible_to(caller_machine) {
-            return Err(not_found());
-        }
+        let record = self.check_m2m(caller_machine, token, now).map_err(|_| ApiError::not_found("M2M token"))?;
         if self.reject_inactive_tokens && (record.revoked || record.is_expired(now)) {
-            return Err(not_found());
+            return Err(ApiError::not_found("M2M token"));
         }
         Ok(record.to_json(now, None))
+    }
+
+    /// What this instance knows of an M2M token presented by `caller_machine` (instance callers
+    /// see every token): its record — revoked and expired ones included, the caller decides — or
+    /// why it is not one of this instance's tokens. The one verifier of the emulator: the verify
+    /// endpoint and the dashboard's "inspect" both use it.
+    pub fn check_m2m(&self, caller_machine: Option<&str>, token: &str, now: i64) -> Result<M2mToken, TokenRejection> {
+        let record = if keys::looks_like_jwt(token) {
+            self.check_m2m_jwt(token, now)?
+        } else {
+            self.m2m_by_secret.get(token).and_then(|id| self.m2m_tokens.get(id)).cloned().ok_or(TokenRejection::UnknownToken)?
+        };
+        if !record.visible_to(caller_machine) {
+            return Err(TokenRejection::NotVisible);
+        }
+        Ok(record)
     }
 
     /// Checks a JWT-format token against this instance's live keys and its time claims; returns
     /// the stored record for its `jti`, or one built from the payload like the reference's
     /// `M2MToken.fromJwtPayload` (for JWTs signed with the instance key by other means).
-    fn verify_m2m_jwt(&self, token: &str, now: i64) -> Option<M2mToken> {
+    fn check_m2m_jwt(&self, token: &str, now: i64) -> Result<M2mToken, TokenRejection> {
         let live: Vec<&SigningKey> = self.keys.iter().collect();
-        let jwt = keys::verify_jwt(token, &live)?;
+        let jwt = keys::verify_jwt(token, &live).map_err(TokenRejection::Jwt)?;
         let p = &jwt.payload;
-        let seconds = |name: &str| -> Result<Option<f64>, ()> {
+        let seconds = |name: &str| -> Result<Option<f64>, TokenRejection> {
             match p.get(name) {
                 None => Ok(None),
-                Some(Value::Number(n)) => n.as_f64().filter(|f| f.is_finite()).map(Some).ok_or(()),
-                Some(_) => Err(()),
+                Some(Value::Number(n)) => n.as_f64().filter(|f| f.is_finite()).map(Some).ok_or(TokenRejection::BadTimeClaim),
+                Some(_) => Err(TokenRejection::BadTimeClaim),
             }
         };
-        let exp = seconds("exp").ok()?;
-        let nbf = seconds("nbf").ok()?;
-        let iat = seconds("iat").ok()?;
+        let (exp, nbf, iat) = (seconds("exp")?, seconds("nbf")?, seconds("iat")?);
         let now_f = now as f64;
-        if exp.is_some_and(|e| e * 1000.0 <= now_f) || nbf.is_some_and(|n| n * 1000.0 > now_f + VERIFY_SKEW_MS as f64) {
-            return None;
+        if exp.is_some_and(|e| e * 1000.0 <= now_f) {
+            return Err(TokenRejection::Expired);
         }
-        let sub = p.get("sub").and_then(Value::as_str).filter(|s| s.starts_with("mch_"))?;
+        if nbf.is_some_and(|n| n * 1000.0 > now_f + VERIFY_SKEW_MS as f64) {
+            return Err(TokenRejection::NotYetValid);
+        }
+        let sub = p.get("sub").and_then(Value::as_str).filter(|s| s.starts_with("mch_")).ok_or(TokenRejection::NotMachineSubject)?;
+        if self.machine(sub).is_none() {
+            return Err(TokenRejection::UnknownMachine);
+        }
         let jti = p.get("jti").and_then(Value::as_str);
         if let Some(stored) = jti.and_then(|j| self.m2m_tokens.get(j)).filter(|t| t.format == TokenFormat::Jwt && t.subject == sub) {
-            return Some(stored.clone());
+            return Ok(stored.clone());
         }
         let scopes: Vec<String> = match (p.get("scopes"), p.get("aud")) {
             (Some(Value::String(s)), _) => s.split(' ').map(str::to_owned).collect(),
@@ -299,9 +319,10 @@ impl Instance {
         };
         let claims: Map<String, Value> = p.iter().filter(|(k, _)| !REFERENCE_RESERVED_CLAIMS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
         let created = iat.map(|i| (i * 1000.0) as i64).unwrap_or(now);
-        Some(M2mToken {
+        Ok(M2mToken {
             id: jti.unwrap_or_default().to_owned(),
             secret: None,
+            jwt: None,
             format: TokenFormat::Jwt,
             subject: sub.to_owned(),
             scopes,
@@ -312,6 +333,53 @@ impl Instance {
             created_at: created,
             updated_at: created,
         })
+    }
+
+    /// Drops every token minted by `machine_id` (its machine was deleted).
+    pub(crate) fn remove_m2m_tokens_of(&mut self, machine_id: &str) {
+        for gone in self.m2m_tokens.remove_where(|t| t.subject == machine_id) {
+            if let Some(secret) = gone.secret {
+                self.m2m_by_secret.remove(&secret);
+            }
+        }
+    }
+}
+
+/// Why a presented token is not a usable M2M token of an instance. The verify endpoint answers
+/// all of them with one 404 (as Clerk does); the dashboard names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenRejection {
+    #[error("{0}")]
+    Jwt(JwtRejection),
+    #[error("the token has expired (exp)")]
+    Expired,
+    #[error("the token is not valid yet (nbf, with 5 s of skew)")]
+    NotYetValid,
+    #[error("exp, nbf or iat is not a finite number")]
+    BadTimeClaim,
+    #[error("sub is not a machine id (mch_…): not an M2M token")]
+    NotMachineSubject,
+    #[error("the machine that minted it no longer exists")]
+    UnknownMachine,
+    #[error("no M2M token of this instance has this value")]
+    UnknownToken,
+    #[error("the calling machine is neither the token's subject nor in its scopes")]
+    NotVisible,
+}
+
+impl TokenRejection {
+    /// A stable code for the admin API and the dashboard.
+    pub fn code(self) -> &'static str {
+        match self {
+            TokenRejection::Jwt(j) => j.code(),
+            TokenRejection::Expired => "expired",
+            TokenRejection::NotYetValid => "not-yet-valid",
+            TokenRejection::BadTimeClaim => "time-claim",
+            TokenRejection::NotMachineSubject => "not-m2m",
+            TokenRejection::UnknownMachine => "machine-deleted",
+            TokenRejection::UnknownToken => "unknown-token",
+            TokenRejection::NotVisible => "not-in-scope",
+        }
     }
 }
 
@@ -526,6 +594,41 @@ mod tests {
         inst.retire_key(&kid);
         assert!(inst.verify_m2m(None, &jwt, NOW).is_err());
         assert_eq!(inst.create_m2m(&a, CreateM2m { format: TokenFormat::Jwt, ..opaque(None) }, NOW).unwrap_err().status.as_u16(), 500);
+    }
+
+    #[test]
+    fn check_names_why_a_token_does_not_verify() {
+        let mut inst = instance();
+        let (a, b, c) = ids(&inst);
+        let jwt = |inst: &mut Instance, s| inst.create_m2m(&b, CreateM2m { format: TokenFormat::Jwt, ..opaque(s) }, NOW).unwrap()["token"].as_str().unwrap().to_owned();
+        let short = jwt(&mut inst, Some(10.0));
+        let record = inst.check_m2m(None, &short, NOW).unwrap();
+        assert_eq!(record.jwt.as_deref(), Some(short.as_str()), "the JWT is kept for the dashboard");
+        assert_eq!(inst.check_m2m(None, &short, NOW + 10_000).unwrap_err(), TokenRejection::Expired);
+        assert_eq!(inst.check_m2m(None, &short, NOW - 60_000).unwrap_err(), TokenRejection::NotYetValid);
+        assert_eq!(inst.check_m2m(Some(&c), &short, NOW).unwrap_err(), TokenRejection::NotVisible);
+        assert_eq!(inst.check_m2m(None, "mt_nope", NOW).unwrap_err(), TokenRejection::UnknownToken);
+        assert_eq!(inst.check_m2m(None, "a.b.c", NOW).unwrap_err(), TokenRejection::Jwt(JwtRejection::Malformed));
+        let odd = inst.active_key().unwrap().sign_jwt(&json!({"alg": "RS256", "kid": "ins_test"}), &json!({"sub": "user_1"})).unwrap();
+        assert_eq!(inst.check_m2m(None, &odd, NOW).unwrap_err(), TokenRejection::NotMachineSubject);
+        let odd = inst.active_key().unwrap().sign_jwt(&json!({"alg": "RS256", "kid": "ins_test"}), &json!({"sub": b, "exp": "soon"})).unwrap();
+        assert_eq!(inst.check_m2m(None, &odd, NOW).unwrap_err().code(), "time-claim");
+        // Revoked and expired opaque tokens are records (the caller decides); unknown ones are not.
+        let o = inst.create_m2m(&b, opaque(Some(1.0)), NOW).unwrap();
+        assert!(inst.check_m2m(None, o["token"].as_str().unwrap(), NOW + 5_000).unwrap().is_expired(NOW + 5_000));
+        // A deleted machine's tokens stop verifying: opaque ones are gone, JWTs name the reason.
+        let long = jwt(&mut inst, None);
+        let opaque_token = inst.create_m2m(&b, opaque(None), NOW).unwrap()["token"].as_str().unwrap().to_owned();
+        inst.delete_machine(&b, NOW).unwrap();
+        assert_eq!(inst.check_m2m(None, &long, NOW).unwrap_err(), TokenRejection::UnknownMachine);
+        assert_eq!(inst.check_m2m(None, &opaque_token, NOW).unwrap_err(), TokenRejection::UnknownToken);
+        assert!(inst.m2m_tokens.newest_first().all(|t| t.subject != b));
+        assert!(inst.m2m_by_secret.len() < 3);
+        // Retired key.
+        let a_jwt = inst.create_m2m(&a, CreateM2m { format: TokenFormat::Jwt, ..opaque(None) }, NOW).unwrap()["token"].as_str().unwrap().to_owned();
+        let kid = inst.active_key().unwrap().kid().to_owned();
+        inst.retire_key(&kid);
+        assert_eq!(inst.check_m2m(None, &a_jwt, NOW).unwrap_err().code(), "kid-unknown");
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! Machines (`/v1/machines…`): creation, listing, scopes and secret keys, in Clerk's JSON shapes
-//! (`object: "machine"`, nested scoped machines without their own scopes or secret).
+//! Machines (`/v1/machines…`): creation, listing, update, deletion, scopes and secret keys (with
+//! rotation), in Clerk's JSON shapes (`object: "machine"`, nested scoped machines without their
+//! own scopes or secret).
 
-use super::{Instance, Limits, Machine};
-use crate::errors::ApiError;
+use super::{Instance, Limits, Machine, PreviousSecret};
+use crate::config::MachineConfig;
+use crate::errors::{ApiError, EmulatorError};
 use crate::ids;
 use serde_json::{json, Value};
 
@@ -12,6 +14,34 @@ pub const DEFAULT_TOKEN_TTL: u64 = 3600;
 pub const MAX_TTL_SECONDS: f64 = 315_360_000.0;
 /// Longest machine name.
 pub const MAX_NAME_LEN: usize = 255;
+/// Longest grace period of a rotated machine secret key (`previous_token_ttl`): 8 hours, Clerk's
+/// documented maximum.
+pub const MAX_PREVIOUS_TOKEN_TTL: f64 = 28_800.0;
+
+/// `PATCH /v1/machines/{id}` body: what changes (absent = unchanged).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateMachine {
+    pub name: Option<String>,
+    pub default_token_ttl: Option<f64>,
+}
+
+fn check_name(name: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty() {
+        return Err(ApiError::param_missing("name"));
+    }
+    if name.chars().count() > MAX_NAME_LEN {
+        return Err(ApiError::param_value_invalid("name", &format!("must be at most {MAX_NAME_LEN} characters.")));
+    }
+    Ok(())
+}
+
+fn check_ttl(default_token_ttl: f64) -> Result<u64, ApiError> {
+    if (1.0..=MAX_TTL_SECONDS).contains(&default_token_ttl) && default_token_ttl.fract() == 0.0 {
+        Ok(default_token_ttl as u64)
+    } else {
+        Err(ApiError::param_value_invalid("default_token_ttl", &format!("must be an integer between 1 and {MAX_TTL_SECONDS}.")))
+    }
+}
 
 /// `GET /v1/machines` query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +53,7 @@ pub struct ListMachines {
 }
 
 impl Instance {
-    fn machine_json(&self, m: &Machine, with_secret: bool) -> Value {
+    pub(crate) fn machine_json(&self, m: &Machine, with_secret: bool) -> Value {
         let nested: Vec<Value> = m
             .scoped_machines
             .iter()
@@ -49,17 +79,8 @@ impl Instance {
 
     /// `POST /v1/machines`: validates, creates, returns the machine JSON including `secret_key`.
     pub fn create_machine(&mut self, name: &str, scoped: &[String], default_token_ttl: Option<f64>, now: i64, limits: &Limits) -> Result<Value, ApiError> {
-        if name.trim().is_empty() {
-            return Err(ApiError::param_missing("name"));
-        }
-        if name.chars().count() > MAX_NAME_LEN {
-            return Err(ApiError::param_value_invalid("name", &format!("must be at most {MAX_NAME_LEN} characters.")));
-        }
-        let ttl = match default_token_ttl {
-            None => DEFAULT_TOKEN_TTL,
-            Some(t) if (1.0..=MAX_TTL_SECONDS).contains(&t) && t.fract() == 0.0 => t as u64,
-            Some(_) => return Err(ApiError::param_value_invalid("default_token_ttl", &format!("must be an integer between 1 and {MAX_TTL_SECONDS}."))),
-        };
+        check_name(name)?;
+        let ttl = default_token_ttl.map(check_ttl).transpose()?.unwrap_or(DEFAULT_TOKEN_TTL);
         let mut scopes: Vec<String> = Vec::new();
         for id in scoped {
             if self.machine(id).is_none() {
@@ -90,10 +111,78 @@ impl Instance {
             updated_at: now,
             scoped_machines: scopes,
             default_token_ttl: ttl,
+            previous_secret: None,
         };
         let json = self.machine_json(&machine, true);
         self.machines.push(machine);
         Ok(json)
+    }
+
+    /// Start-up machines: all created first, then scopes resolved by name (so order does not
+    /// matter).
+    pub(crate) fn create_configured_machines(&mut self, machines: &[MachineConfig], now: i64, limits: &Limits) -> Result<(), EmulatorError> {
+        let invalid = |m: &MachineConfig, e: ApiError| EmulatorError::InvalidConfig(format!("machine {:?}: {}", m.name, e.long_message));
+        for m in machines {
+            self.create_machine(&m.name, &[], m.default_token_ttl.map(|t| t as f64), now, limits).map_err(|e| invalid(m, e))?;
+        }
+        for m in machines {
+            let from = self.machine_by_name(&m.name).map(|x| x.id.clone()).unwrap_or_default();
+            for to_name in &m.scoped_to {
+                let to = self.machine_by_name(to_name).map(|x| x.id.clone()).unwrap_or_default();
+                self.add_scope(&from, &to, now, limits).map_err(|e| invalid(m, e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `PATCH /v1/machines/{id}`: renames and/or changes the default TTL; answers the machine
+    /// without its secret key.
+    pub fn update_machine(&mut self, id: &str, update: &UpdateMachine, now: i64) -> Result<Value, ApiError> {
+        if let Some(name) = &update.name {
+            check_name(name)?;
+        }
+        let ttl = update.default_token_ttl.map(check_ttl).transpose()?;
+        let m = self.machines.iter_mut().find(|m| m.id == id).ok_or_else(|| ApiError::not_found("Machine"))?;
+        if let Some(name) = &update.name {
+            m.name = name.clone();
+        }
+        if let Some(ttl) = ttl {
+            m.default_token_ttl = ttl;
+        }
+        m.updated_at = now;
+        self.get_machine(id)
+    }
+
+    /// `DELETE /v1/machines/{id}`: removes the machine, every scope that names it and the tokens
+    /// it minted; answers Clerk's deleted-object shape.
+    pub fn delete_machine(&mut self, id: &str, now: i64) -> Result<Value, ApiError> {
+        let before = self.machines.len();
+        self.machines.retain(|m| m.id != id);
+        if self.machines.len() == before {
+            return Err(ApiError::not_found("Machine"));
+        }
+        for m in &mut self.machines {
+            if m.scoped_machines.iter().any(|s| s == id) {
+                m.scoped_machines.retain(|s| s != id);
+                m.updated_at = now;
+            }
+        }
+        self.remove_m2m_tokens_of(id);
+        Ok(json!({ "object": "machine", "id": id, "deleted": true }))
+    }
+
+    /// `POST /v1/machines/{id}/secret_key/rotate` body `{previous_token_ttl}`: a new secret key;
+    /// the old one keeps working `previous_token_ttl` seconds (0 = stops at once, at most 8 h).
+    pub fn rotate_machine_secret(&mut self, id: &str, previous_token_ttl: f64, now: i64) -> Result<Value, ApiError> {
+        if !(previous_token_ttl.is_finite() && (0.0..=MAX_PREVIOUS_TOKEN_TTL).contains(&previous_token_ttl) && previous_token_ttl.fract() == 0.0) {
+            return Err(ApiError::param_value_invalid("previous_token_ttl", &format!("must be an integer between 0 and {MAX_PREVIOUS_TOKEN_TTL}.")));
+        }
+        let m = self.machines.iter_mut().find(|m| m.id == id).ok_or_else(|| ApiError::not_found("Machine"))?;
+        let grace_ms = (previous_token_ttl as i64).saturating_mul(1000);
+        let old = std::mem::replace(&mut m.secret_key, ids::secret("ak_"));
+        m.previous_secret = (grace_ms > 0).then(|| PreviousSecret { secret: old, expires_at: now.saturating_add(grace_ms) });
+        m.updated_at = now;
+        Ok(json!({ "object": "machine_secret_key", "secret": m.secret_key }))
     }
 
     /// `GET /v1/machines`: newest first, paginated as `{data, total_count}`.
@@ -228,6 +317,44 @@ mod tests {
         assert_eq!(s["object"], "machine_secret_key");
         assert_eq!(s["secret"], inst.machines[1].secret_key.as_str());
         assert!(inst.machine_secret("mch_x").is_err());
+    }
+
+    #[test]
+    fn update_delete_and_rotate() {
+        let mut inst = instance();
+        let (a, b, c) = (inst.machines[0].id.clone(), inst.machines[1].id.clone(), inst.machines[2].id.clone());
+        let upd = |name: Option<&str>, ttl: Option<f64>| UpdateMachine { name: name.map(str::to_owned), default_token_ttl: ttl };
+        let v = inst.update_machine(&c, &upd(Some("renamed"), Some(90.0)), 50).unwrap();
+        assert_eq!((v["name"].as_str(), v["default_token_ttl"].as_u64(), v["updated_at"].as_i64()), (Some("renamed"), Some(90), Some(50)));
+        assert!(v.get("secret_key").is_none());
+        assert_eq!(inst.update_machine(&c, &upd(None, None), 60).unwrap()["name"], "renamed");
+        assert_eq!(inst.update_machine(&c, &upd(Some(" "), None), 0).unwrap_err().code, "form_param_missing");
+        assert_eq!(inst.update_machine(&c, &upd(None, Some(0.0)), 0).unwrap_err().code, "form_param_value_invalid");
+        assert_eq!(inst.update_machine("mch_x", &upd(Some("x"), None), 0).unwrap_err().status.as_u16(), 404);
+        assert_eq!(inst.machine(&c).unwrap().default_token_ttl, 90, "a refused update changes nothing");
+
+        // Rotation: the new key works at once, the old one for the grace period only.
+        let old = inst.machines[1].secret_key.clone();
+        let r = inst.rotate_machine_secret(&b, 60.0, 1_000).unwrap();
+        let new = r["secret"].as_str().unwrap().to_owned();
+        assert_eq!(r["object"], "machine_secret_key");
+        assert!(new.starts_with("ak_") && new != old);
+        let m = inst.machine(&b).unwrap();
+        assert!(m.accepts(&new, 1_000) && m.accepts(&old, 60_999) && !m.accepts(&old, 61_000));
+        assert!(!format!("{m:?}").contains(&old[3..]), "Debug redacts the previous key");
+        inst.rotate_machine_secret(&b, 0.0, 2_000).unwrap();
+        assert!(!inst.machine(&b).unwrap().accepts(&new, 2_000), "0 = the old key stops at once");
+        for bad in [-1.0, 0.5, MAX_PREVIOUS_TOKEN_TTL + 1.0, f64::NAN] {
+            assert_eq!(inst.rotate_machine_secret(&b, bad, 0).unwrap_err().code, "form_param_value_invalid", "{bad}");
+        }
+        assert_eq!(inst.rotate_machine_secret("mch_x", 0.0, 0).unwrap_err().status.as_u16(), 404);
+
+        // Deleting a machine removes it from every scope list.
+        assert_eq!(inst.machine(&b).unwrap().scoped_machines, vec![a.clone()]);
+        assert_eq!(inst.delete_machine(&a, 70).unwrap(), json!({"object": "machine", "id": a, "deleted": true}));
+        assert!(inst.machine(&a).is_none());
+        assert!(inst.machine(&b).unwrap().scoped_machines.is_empty());
+        assert_eq!(inst.delete_machine(&a, 70).unwrap_err().status.as_u16(), 404);
     }
 
     #[test]

@@ -4,15 +4,18 @@
 //! the JSON body Clerk would send or an [`ApiError`](crate::errors::ApiError), so route
 //! handlers only parse input and pick the operation.
 
+pub mod admin;
+pub mod inspect;
 pub mod m2m;
 pub mod machines;
 pub mod seeded;
+pub mod snapshot;
 pub mod store;
 
 use crate::ids;
 use crate::keys::SigningKey;
 use crate::seed::Seed;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
@@ -45,7 +48,10 @@ impl Default for Limits {
     }
 }
 
-/// A machine (`mch_…`) and its secret key (`ak_…`).
+/// A machine (`mch_…`) and its secret key (`ak_…`). Serialized (camelCase) only into the
+/// `--state` file.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Machine {
     pub id: String,
     pub name: String,
@@ -56,6 +62,32 @@ pub struct Machine {
     pub scoped_machines: Vec<String>,
     /// Seconds; Clerk's default TTL for tokens of this machine.
     pub default_token_ttl: u64,
+    /// The secret key before the last rotation, still accepted until its deadline
+    /// (`previous_token_ttl`).
+    #[serde(default)]
+    pub previous_secret: Option<PreviousSecret>,
+}
+
+/// A rotated-out machine secret key and when it stops working (Unix ms).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviousSecret {
+    pub secret: String,
+    pub expires_at: i64,
+}
+
+impl fmt::Debug for PreviousSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreviousSecret").field("secret", &ids::redact(&self.secret)).field("expires_at", &self.expires_at).finish()
+    }
+}
+
+impl Machine {
+    /// Does `credential` authenticate this machine at `now` (its secret key, or the previous one
+    /// inside its grace period)?
+    pub fn accepts(&self, credential: &str, now: i64) -> bool {
+        self.secret_key == credential || self.previous_secret.as_ref().is_some_and(|p| p.secret == credential && now < p.expires_at)
+    }
 }
 
 impl fmt::Debug for Machine {
@@ -171,13 +203,23 @@ impl Instance {
             index,
             id: self.id.clone(),
             secret_key: self.secret_key.clone(),
+            publishable_key: self.publishable_key(),
             issuer: self.issuer.clone(),
             kid: self.active_key().map(|k| k.kid().to_owned()),
             public_key_pem: self.active_key().map(|k| k.public_key_pem().to_owned()),
-            keys: self.keys.iter().map(|k| KeyInfo { kid: k.kid().to_owned(), public_key_pem: k.public_key_pem().to_owned(), jwk: k.jwk() }).collect(),
+            keys: self.keys.iter().map(KeyInfo::of).collect(),
             reject_inactive_tokens: self.reject_inactive_tokens,
             machines: self.machines.iter().map(|m| self.machine_info(m)).collect(),
         }
+    }
+
+    /// A Clerk-shaped publishable key (`pk_test_` + base64 of a frontend API host and `$`), derived
+    /// from the instance id so it is as stable as the id. M2M auth never uses it; the dashboard
+    /// shows it as Clerk's does. The host is under `.localhost`, which resolves nowhere else.
+    pub fn publishable_key(&self) -> String {
+        use base64::Engine;
+        let host = format!("{}.clerk-emulator.localhost$", self.id.to_ascii_lowercase());
+        format!("pk_test_{}", base64::engine::general_purpose::STANDARD.encode(host))
     }
 
     pub fn machine_info(&self, m: &Machine) -> MachineInfo {
@@ -188,6 +230,7 @@ impl Instance {
             instance_id: self.id.clone(),
             scoped_machines: m.scoped_machines.clone(),
             default_token_ttl: m.default_token_ttl,
+            previous_secret_key_expires_at: m.previous_secret.as_ref().map(|p| p.expires_at),
         }
     }
 }
@@ -226,14 +269,15 @@ pub struct EmulatorState {
 }
 
 impl EmulatorState {
-    /// Resolves a Bearer credential to an instance or a machine. API keys and tokens are not
-    /// credentials, even though API keys share the `ak_` prefix with machine secret keys.
-    pub fn authenticate(&self, credential: &str) -> Option<Caller> {
+    /// Resolves a Bearer credential to an instance or a machine at `now` (a rotated machine key
+    /// works until its grace period ends). API keys and tokens are not credentials, even though
+    /// API keys share the `ak_` prefix with machine secret keys.
+    pub fn authenticate(&self, credential: &str, now: i64) -> Option<Caller> {
         for (i, inst) in self.instances.iter().enumerate() {
             if inst.secret_key == credential {
                 return Some(Caller::Instance(i));
             }
-            if let Some(m) = inst.machines.iter().find(|m| m.secret_key == credential) {
+            if let Some(m) = inst.machines.iter().find(|m| m.accepts(credential, now)) {
                 return Some(Caller::Machine { instance: i, machine_id: m.id.clone() });
             }
         }
@@ -258,6 +302,12 @@ pub struct KeyInfo {
     pub jwk: Value,
 }
 
+impl KeyInfo {
+    pub fn of(key: &SigningKey) -> KeyInfo {
+        KeyInfo { kid: key.kid().to_owned(), public_key_pem: key.public_key_pem().to_owned(), jwk: key.jwk() }
+    }
+}
+
 impl fmt::Debug for KeyInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KeyInfo").field("kid", &self.kid).finish_non_exhaustive()
@@ -274,6 +324,8 @@ pub struct MachineInfo {
     pub instance_id: String,
     pub scoped_machines: Vec<String>,
     pub default_token_ttl: u64,
+    /// When the secret key replaced by the last rotation stops working (Unix ms), if it still does.
+    pub previous_secret_key_expires_at: Option<i64>,
 }
 
 impl fmt::Debug for MachineInfo {
@@ -294,6 +346,8 @@ pub struct InstanceInfo {
     pub index: usize,
     pub id: String,
     pub secret_key: String,
+    /// `pk_test_…`: base64 of `{id}.clerk-emulator.localhost$`, as stable as the instance id.
+    pub publishable_key: String,
     pub issuer: String,
     /// Kid of the active signing key (`None` once every key is retired).
     pub kid: Option<String>,
@@ -349,10 +403,10 @@ mod tests {
         let machine_key = inst.machines[0].secret_key.clone();
         let machine_id = inst.machines[0].id.clone();
         let state = EmulatorState { instances: vec![inst], limits: Limits::default() };
-        assert_eq!(state.authenticate("sk_test_secret"), Some(Caller::Instance(0)));
-        assert_eq!(state.authenticate(&machine_key), Some(Caller::Machine { instance: 0, machine_id }));
-        assert_eq!(state.authenticate("sk_test_other"), None);
-        assert_eq!(state.authenticate(""), None);
+        assert_eq!(state.authenticate("sk_test_secret", 0), Some(Caller::Instance(0)));
+        assert_eq!(state.authenticate(&machine_key, 0), Some(Caller::Machine { instance: 0, machine_id }));
+        assert_eq!(state.authenticate("sk_test_other", 0), None);
+        assert_eq!(state.authenticate("", 0), None);
         assert_eq!(state.find_instance("0"), Some(0));
         assert_eq!(state.find_instance("1"), None);
         assert_eq!(state.find_instance("ins_test"), Some(0));

@@ -66,8 +66,9 @@ impl fmt::Debug for SeededToken {
     }
 }
 
-/// A seeded OAuth access token.
-#[derive(Clone)]
+/// A seeded OAuth access token (serialized, camelCase, only into the `--state` file).
+#[derive(Clone, serde::Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OAuthToken {
     pub id: String,
     pub client_id: String,
@@ -79,8 +80,9 @@ pub struct OAuthToken {
     pub created_at: i64,
 }
 
-/// A seeded API key.
-#[derive(Clone)]
+/// A seeded API key (serialized, camelCase, only into the `--state` file).
+#[derive(Clone, serde::Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ApiKey {
     pub id: String,
     pub name: String,

@@ -51,6 +51,25 @@ impl<V> BoundedStore<V> {
     pub fn len(&self) -> usize {
         self.items.len()
     }
+
+    /// Removes every entry `doomed` picks; returns them, oldest first.
+    pub fn remove_where(&mut self, mut doomed: impl FnMut(&V) -> bool) -> Vec<V> {
+        let mut removed = Vec::new();
+        let items = &mut self.items;
+        self.order.retain(|k| match items.get(k) {
+            Some(v) if doomed(v) => {
+                removed.extend(items.remove(k));
+                false
+            }
+            _ => true,
+        });
+        removed
+    }
+
+    /// Entries with their keys, oldest first (the order a snapshot restores).
+    pub fn oldest_first(&self) -> impl Iterator<Item = (&str, &V)> {
+        self.order.iter().filter_map(|k| self.items.get(k).map(|v| (k.as_str(), v)))
+    }
 }
 
 #[cfg(test)]
@@ -77,6 +96,19 @@ mod tests {
         assert_eq!(s.newest_first().copied().collect::<Vec<_>>(), [2, 10]);
         *s.get_mut("b").unwrap() = 20;
         assert_eq!(s.get("b"), Some(&20));
+    }
+
+    #[test]
+    fn remove_where_keeps_order_of_the_rest() {
+        let mut s = BoundedStore::new(5);
+        for (k, v) in [("a", 1), ("b", 2), ("c", 3), ("d", 4)] {
+            s.insert(k.into(), v);
+        }
+        assert_eq!(s.remove_where(|v| v % 2 == 0), vec![2, 4]);
+        assert_eq!(s.oldest_first().collect::<Vec<_>>(), [("a", &1), ("c", &3)]);
+        assert_eq!(s.len(), 2);
+        s.insert("e".into(), 5);
+        assert_eq!(s.newest_first().copied().collect::<Vec<_>>(), [5, 3, 1]);
     }
 
     #[test]
