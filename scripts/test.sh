@@ -15,6 +15,7 @@ node scripts/build.mjs || exit 1
 if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] && node -e 'process.exit(process.report.getReport().header.glibcVersionRuntime ? 0 : 1)'; then
   bash scripts/check-glibc.sh clerk-m2m-native.linux-x64-gnu.node 2.17 || exit 1
 fi
+bash scripts/ensure-chromium.sh
 echo "==> building the Rust tests, the Backend API emulator and the test addon"
 bash scripts/build-test-addon.sh || exit 1
 
