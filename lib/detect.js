@@ -3,20 +3,7 @@
 // non-string argument into a clear TypeError before it reaches the binding.
 
 const native = require('./native.js')
-
-function describe(value) {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
-}
-
-function assertString(value, name) {
-  if (typeof value !== 'string') {
-    const e = new TypeError(`${name} must be a string, received ${describe(value)}`)
-    e.code = 'ERR_INVALID_ARG_TYPE'
-    throw e
-  }
-}
+const { assertString } = require('./guards.js')
 
 function guard1(fn, argName) {
   const guarded = function (token) {

@@ -12,30 +12,10 @@ const { createHash } = require('node:crypto')
 const native = require('./native.js')
 const { MachineTokenVerificationError, InvalidOptionsError, ClerkTransportError, defineHidden } = require('./errors.js')
 const { M2MToken, IdPOAuthAccessToken, deserialize } = require('./resources.js')
+const { describe, argTypeError, optString, optFiniteNumber } = require('./guards.js')
 
 const NON_FINITE = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity }
 const num = (v) => (typeof v === 'string' && v in NON_FINITE ? NON_FINITE[v] : v)
-
-function describe(value) {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
-}
-
-function optString(options, name) {
-  const v = options[name]
-  if (v === undefined || v === null || v === '' || v === false) return undefined
-  if (typeof v !== 'string') throw new InvalidOptionsError(`${name} must be a string, received ${describe(v)}`)
-  return v
-}
-
-function optNumber(options, name) {
-  const v = options[name]
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'number') throw new InvalidOptionsError(`${name} must be a number, received ${describe(v)}`)
-  if (!Number.isFinite(v)) throw new InvalidOptionsError(`${name} must be a finite number`)
-  return v
-}
 
 function audienceList(audience) {
   if (audience === undefined || audience === null || audience === '') return []
@@ -56,13 +36,13 @@ function normalizeOptions(options) {
     jwtKey: optString(options, 'jwtKey'),
     apiUrl: optString(options, 'apiUrl'),
     apiVersion: optString(options, 'apiVersion'),
-    clockSkewInMs: optNumber(options, 'clockSkewInMs'),
+    clockSkewInMs: optFiniteNumber(options, 'clockSkewInMs'),
     skipJwksCache: Boolean(options.skipJwksCache),
     audience: audienceList(options.audience),
-    timeoutMs: optNumber(options, 'timeoutMs'),
-    maxTokenBytes: optNumber(options, 'maxTokenBytes'),
+    timeoutMs: optFiniteNumber(options, 'timeoutMs'),
+    maxTokenBytes: optFiniteNumber(options, 'maxTokenBytes'),
     tokenCache: options.tokenCache === undefined ? undefined : Boolean(options.tokenCache),
-    opaqueCacheTtlMs: optNumber(options, 'opaqueCacheTtlMs'),
+    opaqueCacheTtlMs: optFiniteNumber(options, 'opaqueCacheTtlMs'),
   }
 }
 
@@ -312,12 +292,6 @@ function resultOf(o) {
 
 const MODE_MACHINE = false
 const MODE_M2M_ONLY = true
-
-function argTypeError(message) {
-  const e = new TypeError(message)
-  e.code = 'ERR_INVALID_ARG_TYPE'
-  return e
-}
 
 // Not `async`: every failure is still a rejected promise, without a second promise per call.
 function verifyWith(token, options, m2mOnly) {
