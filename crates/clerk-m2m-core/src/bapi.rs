@@ -21,6 +21,7 @@ use crate::errors::{
     TokenVerificationError, Transport,
 };
 use crate::http::{self, Retry};
+use crate::js;
 use crate::secret::Secret;
 use reqwest::Method;
 use serde_json::{Map, Value};
@@ -188,64 +189,6 @@ pub fn jwks_url(cfg: &BapiConfig) -> Result<Url, String> {
 }
 
 // ---------------------------------------------------------------------------
-// JavaScript value coercions the reference's behaviour depends on
-
-/// JavaScript truthiness of a JSON value.
-pub fn js_truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(_) | Value::Object(_) => true,
-    }
-}
-
-/// `Number.prototype.toString()` of a finite or non-finite number.
-pub fn js_number_string(f: f64) -> String {
-    ryu_js::Buffer::new().format(f).to_owned()
-}
-
-/// JavaScript `String(value)` of a JSON value: what a property lookup
-/// `obj[value]` or a template string turns it into (`["a",1]` → `a,1`,
-/// `{}` → `[object Object]`, `null` → `null`).
-pub fn js_string(v: &Value) -> String {
-    js_string_depth(v, 0)
-}
-
-fn js_string_depth(v: &Value, depth: usize) -> String {
-    // Deeper arrays than this only come from hostile input; JS would still join
-    // them, but the result matters only for a lookup that will fail anyway.
-    const MAX_DEPTH: usize = 64;
-    match v {
-        Value::Null => "null".to_owned(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => js_number_string(n.as_f64().unwrap_or(f64::NAN)),
-        Value::String(s) => s.clone(),
-        Value::Object(_) => "[object Object]".to_owned(),
-        Value::Array(items) if depth < MAX_DEPTH => items
-            .iter()
-            .map(|item| if item.is_null() { String::new() } else { js_string_depth(item, depth.saturating_add(1)) })
-            .collect::<Vec<_>>()
-            .join(","),
-        Value::Array(_) => String::new(),
-    }
-}
-
-/// A number as `JSON.stringify` writes it: integers without `.0`, non-finite as `null`.
-pub fn js_number_value(f: f64) -> Value {
-    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
-    if !f.is_finite() {
-        Value::Null
-    } else if f.fract() == 0.0 && f.abs() <= MAX_SAFE {
-        // Integral and within ±2^53: the conversion is exact. (-0 becomes 0, as JSON.stringify does.)
-        Value::from(f as i64)
-    } else {
-        serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
-    }
-}
-
-// ---------------------------------------------------------------------------
 // Errors
 
 /// A failure that produced no usable HTTP status: the reference's
@@ -271,7 +214,7 @@ pub fn unexpected_error(kind: &'static str, message: impl Into<String>) -> Clerk
 fn coerce_text(v: Option<&Value>) -> Option<String> {
     match v {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(v) if js_truthy(v) => Some(js_string(v)),
+        Some(v) if js::is_truthy(Some(v)) => Some(js::to_js_string(v)),
         _ => None,
     }
 }
@@ -303,7 +246,7 @@ fn parse_errors(body: &Value) -> Result<Vec<ClerkApiError>, &'static str> {
         // `null.length` throws; a non-empty string or an object with a truthy `length` has no `.map`.
         Value::Null => Err(MALFORMED),
         Value::String(s) if !s.is_empty() => Err(MALFORMED),
-        Value::Object(o) if o.get("length").is_some_and(js_truthy) => Err(MALFORMED),
+        Value::Object(o) if js::is_truthy(o.get("length")) => Err(MALFORMED),
         _ => Ok(Vec::new()),
     }
 }
@@ -621,10 +564,10 @@ impl fmt::Debug for ListM2mTokensParams {
 /// The exact body `createToken` sends: keys in the reference's order, `null` defaults.
 pub fn create_m2m_token_body(params: &CreateM2mTokenParams) -> Value {
     let mut body = Map::new();
-    body.insert("seconds_until_expiration".into(), params.seconds_until_expiration.map_or(Value::Null, js_number_value));
+    body.insert("seconds_until_expiration".into(), params.seconds_until_expiration.map_or(Value::Null, js::number_to_json));
     body.insert("claims".into(), params.claims.clone().unwrap_or(Value::Null));
     if let Some(ttl) = params.min_remaining_ttl_seconds {
-        body.insert("min_remaining_ttl_seconds".into(), js_number_value(ttl));
+        body.insert("min_remaining_ttl_seconds".into(), js::number_to_json(ttl));
     }
     body.insert("token_format".into(), Value::String(params.token_format.clone().unwrap_or_else(|| "opaque".to_owned())));
     Value::Object(body)
@@ -664,7 +607,7 @@ pub fn list_m2m_tokens_url(cfg: &BapiConfig, params: &ListM2mTokensParams) -> Re
     }
     for (name, value) in [("limit", params.limit), ("offset", params.offset)] {
         if let Some(n) = value.filter(|n| *n != 0.0 && !n.is_nan()) {
-            pairs.push((name, js_number_string(n)));
+            pairs.push((name, js::number_to_string(n)));
         }
     }
     if !pairs.is_empty() {
@@ -733,35 +676,6 @@ mod tests {
         assert!(build_url(&c, false, &["%"]).is_ok());
         assert!(build_url(&c, false, &["%ff"]).is_ok());
         assert!(join_url(&Url::parse("mailto:a@b").unwrap(), &["x"]).is_err());
-    }
-
-    #[test]
-    fn js_coercions() {
-        assert_eq!(js_string(&json!(123)), "123");
-        assert_eq!(js_string(&json!(1.5)), "1.5");
-        assert_eq!(js_string(&json!(1e21)), "1e+21");
-        assert_eq!(js_string(&json!(["ins_A"])), "ins_A");
-        assert_eq!(js_string(&json!([1, [2, 3], null, {}])), "1,2,3,,[object Object]");
-        assert_eq!(js_string(&json!({})), "[object Object]");
-        assert_eq!(js_string(&json!(true)), "true");
-        assert_eq!(js_string(&json!(null)), "null");
-        let mut deep = json!("x");
-        for _ in 0..200 {
-            deep = json!([deep]);
-        }
-        assert_eq!(js_string(&deep), "");
-        for f in [json!(0), json!(0.0), json!(""), json!(null), json!(false)] {
-            assert!(!js_truthy(&f), "{f}");
-        }
-        for t in [json!(1), json!(-0.5), json!("0"), json!([]), json!({}), json!(true)] {
-            assert!(js_truthy(&t), "{t}");
-        }
-        assert_eq!(js_number_value(60.0).to_string(), "60");
-        assert_eq!(js_number_value(-0.0).to_string(), "0");
-        assert_eq!(js_number_value(1.5).to_string(), "1.5");
-        assert_eq!(js_number_value(f64::NAN), Value::Null);
-        assert_eq!(js_number_value(f64::INFINITY), Value::Null);
-        assert_eq!(js_number_value(1e300).to_string(), serde_json::Number::from_f64(1e300).unwrap().to_string());
     }
 
     fn resp(status: u16, content_type: Option<&str>, body: &str, extra: &[(&'static str, &'static str)]) -> http::Response {

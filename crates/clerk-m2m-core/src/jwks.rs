@@ -23,7 +23,8 @@
 //! Failed fetches are not cached: the next miss fetches again (concurrent ones
 //! still share one fetch).
 
-use crate::bapi::{self, js_string, js_truthy, BapiConfig};
+use crate::bapi::{self, BapiConfig};
+use crate::js;
 use crate::clock::Clock;
 use crate::errors::{action, FailureReason, Reason, TokenVerificationError, Transport};
 use crate::keys::VerificationKey;
@@ -205,7 +206,7 @@ pub fn kid_lookup_key(kid: Option<&Value>) -> Cow<'_, str> {
     match kid {
         None => Cow::Borrowed("undefined"),
         Some(Value::String(s)) => Cow::Borrowed(s),
-        Some(v) => Cow::Owned(js_string(v)),
+        Some(v) => Cow::Owned(js::to_js_string(v)),
     }
 }
 
@@ -249,7 +250,7 @@ pub fn parse_jwks_fetched(doc: &Value, max_keys: usize, expires_at_ms: f64) -> R
     let items = match keys {
         Value::Array(items) if !items.is_empty() => items,
         Value::String(s) if !s.is_empty() => return Err(invalid("keys is not a list")),
-        Value::Object(o) if o.get("length").is_some_and(js_truthy) => return Err(invalid("keys is not a list")),
+        Value::Object(o) if js::is_truthy(o.get("length")) => return Err(invalid("keys is not a list")),
         _ => return Err(no_keys()),
     };
     if items.len() > max_keys {

@@ -21,7 +21,7 @@ use crate::clock::Clock;
 use crate::constants::{JWT_CATEGORY_M2M_TOKEN, OAUTH_ACCESS_TOKEN_TYPES};
 use crate::decode::DecodedJwt;
 use crate::errors::{action, FailureReason, MachineErrorCode, MachineTokenVerificationError, Reason, TokenVerificationError};
-use crate::jsfmt::get;
+use crate::js::get;
 use crate::keys::{verify_signature_digest, VerificationKey};
 use crate::resources::{IdPOAuthAccessToken, M2MToken};
 use crate::sigcache::SignatureCache;

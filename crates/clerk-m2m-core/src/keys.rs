@@ -21,7 +21,7 @@
 //! * A JWK that is not a JSON object (a string, number, boolean) gives
 //!   `Invalid keyData`; the reference would try to read it as a PEM.
 
-use crate::jsfmt;
+use crate::js;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 use aws_lc_rs::signature::ParsedPublicKey;
@@ -452,7 +452,7 @@ impl VerificationKey {
 
 /// WebIDL `DOMString` conversion of a JSON value: `String(x)`.
 fn dom_string(value: &Value) -> String {
-    jsfmt::to_js_string(value)
+    js::to_js_string(value)
 }
 
 const KNOWN_KEY_OPS: [&str; 8] = ["encrypt", "decrypt", "sign", "verify", "deriveKey", "deriveBits", "wrapKey", "unwrapKey"];

@@ -27,7 +27,7 @@
 
 use crate::clock::Clock;
 use crate::errors::{Reason, TokenVerificationError};
-use crate::jsfmt::{self, json_stringify_opt};
+use crate::js::{self, json_stringify_opt, number_to_wire};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -101,23 +101,9 @@ impl JsValue {
         match self {
             JsValue::Undefined => None,
             JsValue::Json(v) => Some(v.clone()),
-            JsValue::Number(n) => Some(number_to_json(*n)),
+            JsValue::Number(n) => Some(number_to_wire(*n)),
         }
     }
-}
-
-const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
-
-fn number_to_json(n: f64) -> Value {
-    if !n.is_finite() {
-        return Value::String(jsfmt::number_to_string(n));
-    }
-    let negative_zero = n == 0.0 && n.is_sign_negative();
-    if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER && !negative_zero {
-        // Exact: an integral f64 within ±2^53 fits an i64.
-        return Value::from(n as i64);
-    }
-    serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
 }
 
 /// Builds a JSON object from `(key, field)` pairs, skipping `undefined` fields.
@@ -140,7 +126,7 @@ impl serde::Serialize for JsJson<'_> {
         match self.0 {
             JsValue::Undefined => serializer.serialize_unit(),
             JsValue::Json(v) => v.serialize(serializer),
-            JsValue::Number(n) => number_to_json(*n).serialize(serializer),
+            JsValue::Number(n) => number_to_wire(*n).serialize(serializer),
         }
     }
 }
@@ -165,7 +151,7 @@ impl<const N: usize> serde::Serialize for Fields<'_, N> {
 }
 
 fn prop(value: &Value, key: &str) -> JsValue {
-    JsValue::from_opt(jsfmt::get(value, key))
+    JsValue::from_opt(js::get(value, key))
 }
 
 /// `x ?? fallback`.
@@ -183,7 +169,7 @@ fn split_spaces(s: &str) -> JsValue {
 
 /// `payload[name] * 1000` in milliseconds, as JS computes it.
 fn seconds_to_ms(payload: &Value, name: &str) -> f64 {
-    jsfmt::to_number(jsfmt::get(payload, name)) * 1000.0
+    js::to_number(js::get(payload, name)) * 1000.0
 }
 
 /// The shared time fields of `fromJwtPayload`: `expired` (`exp * 1000 <=
@@ -224,11 +210,11 @@ fn extract_custom_claims(mut members: Map<String, Value>) -> Value {
     if members.is_empty() {
         return Value::Null;
     }
-    if !members.keys().any(|k| jsfmt::is_array_index(k)) {
+    if !members.keys().any(|k| js::is_array_index(k)) {
         // Insertion order is already Object.keys order.
         return Value::Object(members);
     }
-    let order: Vec<String> = jsfmt::object_keys(&members).into_iter().cloned().collect();
+    let order: Vec<String> = js::object_keys(&members).into_iter().cloned().collect();
     let mut ordered = Map::with_capacity(members.len());
     for key in order {
         if let Some(value) = members.shift_remove(&key) {
@@ -301,9 +287,9 @@ impl M2MToken {
     /// [`M2MToken::from_jwt_payload`] taking the payload: its members move
     /// into the token instead of being copied (the verification hot path).
     pub fn from_jwt_payload_owned(payload: Value, clock_skew_ms: Option<f64>, clock: &dyn Clock) -> Result<M2MToken, TokenVerificationError> {
-        let scopes = match jsfmt::get(&payload, "scopes") {
+        let scopes = match js::get(&payload, "scopes") {
             Some(Value::String(s)) => split_spaces(s),
-            None | Some(Value::Null) => or_default(jsfmt::get(&payload, "aud"), JsValue::Json(Value::Array(Vec::new()))),
+            None | Some(Value::Null) => or_default(js::get(&payload, "aud"), JsValue::Json(Value::Array(Vec::new()))),
             other => return Err(not_a_space_separated_string("M2M", "scopes", other)),
         };
         let times = payload_times(&payload, clock_skew_ms, clock);
@@ -422,23 +408,23 @@ impl IdPOAuthAccessToken {
     /// `IdPOAuthAccessToken.fromJwtPayload(payload, clockSkewInMs)`: `scopes`
     /// is `scp` as-is, else `scope` split on spaces, else `[]`.
     pub fn from_jwt_payload(payload: &Value, clock_skew_ms: Option<f64>, clock: &dyn Clock) -> Result<Self, TokenVerificationError> {
-        let scopes = match jsfmt::get(payload, "scp") {
-            None | Some(Value::Null) => match jsfmt::get(payload, "scope") {
+        let scopes = match js::get(payload, "scp") {
+            None | Some(Value::Null) => match js::get(payload, "scope") {
                 Some(Value::String(s)) => split_spaces(s),
                 None | Some(Value::Null) => JsValue::Json(Value::Array(Vec::new())),
                 other => return Err(not_a_space_separated_string("OAuth", "scope", other)),
             },
             Some(scp) => JsValue::from_json(scp.clone()),
         };
-        let aud = match jsfmt::get(payload, "aud") {
+        let aud = match js::get(payload, "aud") {
             None => JsValue::Undefined,
             Some(Value::Array(items)) => JsValue::Json(Value::Array(items.clone())),
             Some(other) => JsValue::Json(Value::Array(vec![other.clone()])),
         };
         let times = payload_times(payload, clock_skew_ms, clock);
         Ok(IdPOAuthAccessToken {
-            id: or_default(jsfmt::get(payload, "jti"), JsValue::string("")),
-            client_id: or_default(jsfmt::get(payload, "client_id"), JsValue::string("")),
+            id: or_default(js::get(payload, "jti"), JsValue::string("")),
+            client_id: or_default(js::get(payload, "client_id"), JsValue::string("")),
             r#type: JsValue::string("oauth_token"),
             subject: prop(payload, "sub"),
             scopes,
@@ -449,7 +435,7 @@ impl IdPOAuthAccessToken {
             created_at: JsValue::Number(times.created_at),
             updated_at: JsValue::Number(times.created_at),
             aud,
-            act: actor(jsfmt::get(payload, "act")),
+            act: actor(js::get(payload, "act")),
         })
     }
 
@@ -468,7 +454,7 @@ impl IdPOAuthAccessToken {
             created_at: prop(data, "created_at"),
             updated_at: prop(data, "updated_at"),
             aud: prop(data, "aud"),
-            act: actor(jsfmt::get(data, "act")),
+            act: actor(js::get(data, "act")),
         }
     }
 
@@ -807,14 +793,7 @@ mod tests {
     }
 
     #[test]
-    fn number_encoding() {
-        assert_eq!(number_to_json(0.0), json!(0));
-        assert_eq!(serde_json::to_string(&number_to_json(-0.0)).unwrap(), "-0.0");
-        assert_eq!(number_to_json(1.5), json!(1.5));
-        assert_eq!(number_to_json(9_007_199_254_740_991.0), json!(9_007_199_254_740_991i64));
-        assert_eq!(number_to_json(1e300), json!(1e300));
-        assert_eq!(number_to_json(f64::NAN), json!("NaN"));
-        assert_eq!(number_to_json(f64::NEG_INFINITY), json!("-Infinity"));
+    fn js_values_wrap_json() {
         assert_eq!(JsValue::from_json(json!(3)), JsValue::Number(3.0));
         assert_eq!(JsValue::Json(json!("x")).as_str(), Some("x"));
     }

@@ -15,7 +15,7 @@ use crate::constants::*;
 use crate::decode::{decode_with_limit, DecodedJwt};
 use crate::detect::is_jwt_format;
 use crate::errors::{FailureReason, MachineErrorCode, MachineTokenVerificationError};
-use crate::jsfmt;
+use crate::js;
 use crate::jwks::{self, JwksScope};
 use crate::jwt::{self, MachineJwtOptions, SignatureCheck};
 use crate::keys::VerificationKey;
@@ -377,7 +377,7 @@ impl Verifier {
                 }
             };
             // A `null` or non-object payload/header has no `sub`/`typ` (the reference throws a TypeError here).
-            if let Some(Value::String(sub)) = jsfmt::get(&decoded.payload, "sub") {
+            if let Some(Value::String(sub)) = js::get(&decoded.payload, "sub") {
                 if sub.starts_with(M2M_SUBJECT_PREFIX) {
                     return Route::M2MJwt(decoded);
                 }
@@ -385,7 +385,7 @@ impl Verifier {
             if mode == Mode::M2MOnly {
                 return Route::Done(Outcome::rejected(TokenType::M2MToken, MachineErrorCode::TokenInvalid, FailureReason::WrongType, NOT_AN_M2M_TOKEN));
             }
-            let typ = jsfmt::get(&decoded.header, "typ");
+            let typ = js::get(&decoded.header, "typ");
             if let Some(Value::String(t)) = typ {
                 if OAUTH_ACCESS_TOKEN_TYPES.contains(&t.as_str()) {
                     return Route::OAuthJwt(decoded);
@@ -393,7 +393,7 @@ impl Verifier {
             }
             let shown = match typ {
                 None | Some(Value::Null) => "missing".to_owned(),
-                Some(v) => echo_untrusted(&jsfmt::to_js_string(v)),
+                Some(v) => echo_untrusted(&js::to_js_string(v)),
             };
             let message = format!(
                 "Invalid JWT type: {shown}. Expected one of: {} for OAuth, or sub starting with 'mch_' for M2M",
@@ -479,7 +479,7 @@ impl Verifier {
             KeySource::None => Some(Answer::new(Self::no_key(oauth))),
             KeySource::Jwks if self.options.skip_jwks_cache => None,
             KeySource::Jwks => {
-                let kid = jsfmt::get(&decoded.header, "kid");
+                let kid = js::get(&decoded.header, "kid");
                 let jwk = jwks::global().try_get_cached(&self.scope, kid, self.clock.now_ms())?;
                 Some(self.finish_jwt(token, decoded, &jwk.key, Some(jwk.expires_at_ms), oauth))
             }
@@ -502,7 +502,7 @@ impl Verifier {
             KeySource::Pem(key) => self.finish_jwt(token, decoded, key, None, oauth).outcome,
             KeySource::None => Self::no_key(oauth),
             KeySource::Jwks => {
-                let kid = jsfmt::get(&decoded.header, "kid");
+                let kid = js::get(&decoded.header, "kid");
                 let fetched = jwks::global().get_key(&self.scope, &self.bapi, kid, self.options.skip_jwks_cache, self.clock.as_ref()).await;
                 match fetched {
                     Ok(jwk) => self.finish_jwt(token, decoded, &jwk.key, Some(jwk.expires_at_ms), oauth).outcome,
@@ -531,7 +531,7 @@ impl Verifier {
             }
         };
         if token_type == TokenType::OAuthToken {
-            if let Err(e) = claims::assert_oauth_audience_claim(jsfmt::get(&data, "aud"), &self.options.audience) {
+            if let Err(e) = claims::assert_oauth_audience_claim(js::get(&data, "aud"), &self.options.audience) {
                 return Outcome::Rejected { token_type, error: jwt::machine_error(e) };
             }
         }
@@ -550,9 +550,9 @@ fn revoked_or_expired(data: &Value, token_type: TokenType) -> Option<(FailureRea
         TokenType::OAuthToken => "OAuth token",
         _ => "API key",
     };
-    if jsfmt::get(data, "revoked") == Some(&Value::Bool(true)) {
+    if js::get(data, "revoked") == Some(&Value::Bool(true)) {
         Some((FailureReason::Revoked, format!("{noun} has been revoked.")))
-    } else if jsfmt::get(data, "expired") == Some(&Value::Bool(true)) {
+    } else if js::get(data, "expired") == Some(&Value::Bool(true)) {
         Some((FailureReason::Expired, format!("{noun} has expired.")))
     } else {
         None
