@@ -18,7 +18,8 @@ pub use emulator::{start_native_emulator, NativeEmulator, NativeEmulatorOptions}
 use clerk_m2m_core::detect;
 use clerk_m2m_core::options::{RawOptions, VerifyOptions};
 use clerk_m2m_core::errors::{FailureReason, MachineErrorCode, MachineTokenVerificationError};
-use clerk_m2m_core::verify::{Mode, Outcome, Verifier};
+use clerk_m2m_core::outcome::Outcome;
+use clerk_m2m_core::verify::{Mode, Verifier};
 use clerk_m2m_core::{jwks, sigcache};
 use std::sync::atomic::{AtomicU64, Ordering};
 use napi::bindgen_prelude::*;

@@ -22,7 +22,8 @@ use clerk_m2m_core::decode::decode_with_limit;
 use clerk_m2m_core::detect::is_jwt_format;
 use clerk_m2m_core::options::{RawOptions, VerifyOptions};
 use clerk_m2m_core::resources::{IdPOAuthAccessToken, M2MToken};
-use clerk_m2m_core::verify::{Mode, Outcome, Verifier};
+use clerk_m2m_core::outcome::Outcome;
+use clerk_m2m_core::verify::{Mode, Verifier};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use std::sync::{Arc, LazyLock};
@@ -118,7 +119,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(json.is_object());
         if let Outcome::Verified { data, .. } = &outcome {
             let decoded = decode_with_limit(&token, 16 * 1024).expect("a verified token decodes");
-            if let clerk_m2m_core::verify::VerifiedData::M2MJwt(_) = data {
+            if let clerk_m2m_core::outcome::VerifiedData::M2MJwt(_) = data {
                 let sub = decoded
                     .payload
                     .get("sub")

@@ -23,6 +23,7 @@ pub mod http;
 pub mod js;
 pub mod json;
 pub mod opaque;
+pub mod outcome;
 pub mod jwt;
 pub mod jwks;
 pub mod keys;

@@ -207,7 +207,7 @@ pub fn api_error_to_json(e: &ClerkApiResponseError) -> Value {
         "reason": reason.as_str(),
     });
     if let (Some(t), Some(o)) = (reason.transport(), out.as_object_mut()) {
-        o.insert("transport".into(), json!({"kind": t.kind.as_str(), "message": t.message, "status": t.status, "retryAfter": t.retry_after, "attempts": t.attempts}));
+        o.insert("transport".into(), serde_json::to_value(t).unwrap_or(Value::Null));
     }
     out
 }

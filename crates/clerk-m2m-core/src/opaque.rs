@@ -8,7 +8,7 @@
 //! entry never outlives the token's own `expiration`. Only successful answers
 //! are cached — never 4xx/5xx/429 or network failures.
 
-use crate::verify::{Outcome, VerifiedData};
+use crate::outcome::{Outcome, VerifiedData};
 use quick_cache::sync::Cache;
 use serde_json::Value;
 use sha2::{Digest, Sha256};

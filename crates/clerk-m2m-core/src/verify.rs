@@ -14,17 +14,17 @@ use crate::clock::{Clock, SystemClock};
 use crate::constants::*;
 use crate::decode::{decode_with_limit, DecodedJwt};
 use crate::detect::is_jwt_format;
-use crate::errors::{FailureReason, MachineErrorCode, MachineTokenVerificationError};
+use crate::errors::{FailureReason, MachineErrorCode};
 use crate::js;
 use crate::jwks::{self, JwksScope};
 use crate::jwt::{self, MachineJwtOptions, SignatureCheck};
 use crate::keys::VerificationKey;
 use crate::options::VerifyOptions;
 use crate::redact::echo_untrusted;
-use crate::resources::{IdPOAuthAccessToken, JsJson, M2MToken};
 use crate::opaque::OpaqueAnswers;
+use crate::outcome::{Outcome, VerifiedData};
 use crate::sigcache;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// Which public function is asking.
@@ -36,218 +36,7 @@ pub enum Mode {
     M2MOnly,
 }
 
-/// A successful verification's data.
-#[derive(Debug, Clone, PartialEq)]
-pub enum VerifiedData {
-    M2MJwt(M2MToken),
-    OAuthJwt(IdPOAuthAccessToken),
-    /// The Backend API's JSON answer, deserialised by the JS layer like the reference's `deserialize`.
-    Api(Value),
-}
-
-/// The settled result of one verification.
-// Not boxed: a verification builds one `Outcome` and moves it a few times;
-// a box would be one more allocation on the hot path.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    Verified { token_type: TokenType, data: VerifiedData },
-    Rejected { token_type: TokenType, error: MachineTokenVerificationError },
-    /// The reference throws `Error('Unknown machine token type')`.
-    Unroutable,
-}
-
-pub const UNKNOWN_MACHINE_TOKEN_TYPE: &str = "Unknown machine token type";
 const NOT_AN_M2M_TOKEN: &str = "The token is not an M2M token: expected an M2M JWT (sub starting with 'mch_') or an opaque token starting with 'mt_'.";
-
-impl Outcome {
-    fn rejected(token_type: TokenType, code: MachineErrorCode, reason: FailureReason, message: impl Into<String>) -> Self {
-        Outcome::Rejected { token_type, error: MachineTokenVerificationError::new(code, reason, message) }
-    }
-
-    /// The compact form the JS layer turns into `{ data, tokenType, errors }`.
-    pub fn to_json(&self) -> Value {
-        match self {
-            Outcome::Verified { token_type, data } => {
-                let (kind, data) = match data {
-                    VerifiedData::M2MJwt(t) => ("m2m", t.to_json()),
-                    VerifiedData::OAuthJwt(t) => ("oauth", t.to_json()),
-                    VerifiedData::Api(v) => ("api", v.clone()),
-                };
-                json!({ "tokenType": token_type.as_str(), "kind": kind, "data": data })
-            }
-            Outcome::Rejected { token_type, error } => {
-                let mut e = json!({
-                    "code": error.code.as_str(),
-                    "message": error.message,
-                    "status": error.status,
-                    "action": error.action,
-                    "reason": error.reason.as_str(),
-                });
-                if let (Some(t), Some(obj)) = (error.reason.transport(), e.as_object_mut()) {
-                    obj.insert("transport".into(), json!({"kind": t.kind.as_str(), "message": t.message, "status": t.status, "retryAfter": t.retry_after, "attempts": t.attempts}));
-                }
-                json!({ "tokenType": token_type.as_str(), "error": e })
-            }
-            Outcome::Unroutable => json!({ "throw": UNKNOWN_MACHINE_TOKEN_TYPE }),
-        }
-    }
-
-    /// [`Outcome::to_json`] as text, written straight from the fields (no
-    /// [`Value`] tree, no clones): what crosses the napi boundary.
-    pub fn to_json_string(&self) -> String {
-        self.to_json_string_with(None)
-    }
-
-    /// What the binding sends to JS: [`Outcome::to_json_string_with`], except
-    /// that a verified M2M JWT (the hot path) is a positional array, which
-    /// `JSON.parse` reads in about half the time of the object (measured:
-    /// 1.0 µs against 1.9 µs):
-    /// `["m2m", id, subject, scopes, claims, revoked, revocationReason, expired,
-    /// expiration, createdAt, updatedAt, reuseUntil | null]` (numbers as in
-    /// [`Outcome::to_json`]). Used only when no field but `token` is undefined.
-    pub fn to_wire_string(&self, reuse_until: Option<f64>) -> String {
-        let Outcome::Verified { data: VerifiedData::M2MJwt(t), .. } = self else {
-            return self.to_json_string_with(reuse_until);
-        };
-        let [id, subject, scopes, claims, revoked, revocation_reason, expired, expiration, created_at, updated_at, token] = t.fields().0.map(|(_, v)| v);
-        let fields = [id, subject, scopes, claims, revoked, revocation_reason, expired, expiration, created_at, updated_at];
-        if fields.iter().any(|f| f.is_undefined()) || !token.is_undefined() {
-            return self.to_json_string_with(reuse_until);
-        }
-        let j = |v| JsJson(v);
-        let compact =
-            ("m2m", j(id), j(subject), j(scopes), j(claims), j(revoked), j(revocation_reason), j(expired), j(expiration), j(created_at), j(updated_at), reuse_until);
-        let mut out = Vec::with_capacity(384);
-        match serde_json::to_writer(&mut out, &compact) {
-            Ok(()) => String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-            Err(_) => self.to_json_string_with(reuse_until),
-        }
-    }
-
-    /// [`Outcome::to_json_string`] with `reuseUntil` (ms) appended to a verified outcome.
-    pub fn to_json_string_with(&self, reuse_until: Option<f64>) -> String {
-        let wire = match self {
-            Outcome::Verified { token_type, data } => Wire::Verified {
-                token_type: token_type.as_str(),
-                kind: match data {
-                    VerifiedData::M2MJwt(_) => "m2m",
-                    VerifiedData::OAuthJwt(_) => "oauth",
-                    VerifiedData::Api(_) => "api",
-                },
-                data: match data {
-                    VerifiedData::M2MJwt(t) => WireData::M2M(t.fields()),
-                    VerifiedData::OAuthJwt(t) => WireData::OAuth(t.fields()),
-                    VerifiedData::Api(v) => WireData::Api(v),
-                },
-                reuse_until,
-            },
-            Outcome::Rejected { token_type, error } => Wire::Rejected {
-                token_type: token_type.as_str(),
-                error: WireError {
-                    code: error.code.as_str(),
-                    message: &error.message,
-                    status: error.status,
-                    action: error.action.as_deref(),
-                    reason: error.reason.as_str(),
-                    transport: error.reason.transport().map(|t| WireTransport {
-                        kind: t.kind.as_str(),
-                        message: &t.message,
-                        status: t.status,
-                        retry_after: t.retry_after,
-                        attempts: t.attempts,
-                    }),
-                },
-            },
-            Outcome::Unroutable => Wire::Unroutable { throw: UNKNOWN_MACHINE_TOKEN_TYPE },
-        };
-        let mut out = Vec::with_capacity(512);
-        match serde_json::to_writer(&mut out, &wire) {
-            // serde_json writes UTF-8 only; the fallback is unreachable but never panics.
-            Ok(()) => String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-            Err(_) => self.to_json().to_string(),
-        }
-    }
-
-    /// Until when (ms) the same token would get exactly this outcome again, for
-    /// a verified JWT: its time claims only tighten with time (`exp` is the
-    /// one upper bound; `nbf`/`iat` already passed), so the answer holds until
-    /// `exp` (minus a second for truncation, plus the skew), and at most the
-    /// JWKS TTL. `None` for anything else (rejections and opaque answers are
-    /// never reused this way).
-    pub fn reusable_until(&self, now_ms: f64, clock_skew_ms: f64) -> Option<f64> {
-        let Outcome::Verified { data, .. } = self else { return None };
-        let expiration = match data {
-            VerifiedData::M2MJwt(t) => t.expiration.as_f64(),
-            VerifiedData::OAuthJwt(t) => t.expiration.as_f64(),
-            VerifiedData::Api(_) => return None,
-        };
-        let cap = now_ms + REUSE_MAX_MS;
-        let until = match expiration {
-            Some(e) if e.is_finite() => (e - 1000.0 + clock_skew_ms).min(cap),
-            _ => cap,
-        };
-        (until > now_ms).then_some(until)
-    }
-}
-
-/// The wire form of an [`Outcome`] (same keys, same order as [`Outcome::to_json`]).
-// A transient value on the stack, serialised once: boxing the large variant would only add an allocation.
-#[allow(clippy::large_enum_variant)]
-#[derive(serde::Serialize)]
-#[serde(untagged)]
-enum Wire<'a> {
-    Verified {
-        #[serde(rename = "tokenType")]
-        token_type: &'a str,
-        kind: &'a str,
-        data: WireData<'a>,
-        #[serde(rename = "reuseUntil", skip_serializing_if = "Option::is_none")]
-        reuse_until: Option<f64>,
-    },
-    Rejected {
-        #[serde(rename = "tokenType")]
-        token_type: &'a str,
-        error: WireError<'a>,
-    },
-    Unroutable {
-        throw: &'a str,
-    },
-}
-
-#[derive(serde::Serialize)]
-#[serde(untagged)]
-enum WireData<'a> {
-    M2M(crate::resources::Fields<'a, 11>),
-    OAuth(crate::resources::Fields<'a, 13>),
-    Api(&'a Value),
-}
-
-/// A rejection: the reference's fields, then ours (`reason`, and for `unavailable` the transport failure).
-#[derive(serde::Serialize)]
-struct WireError<'a> {
-    code: &'a str,
-    message: &'a str,
-    status: Option<u16>,
-    action: Option<&'a str>,
-    reason: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    transport: Option<WireTransport<'a>>,
-}
-
-#[derive(serde::Serialize)]
-struct WireTransport<'a> {
-    kind: &'a str,
-    message: &'a str,
-    status: Option<u16>,
-    #[serde(rename = "retryAfter")]
-    retry_after: Option<u64>,
-    attempts: u32,
-}
-
-/// Longest reuse of a verified JWT outcome: the JWKS TTL (a JWKS-verified outcome is
-/// further bounded by the expiry of the fetch that supplied its key).
-pub const REUSE_MAX_MS: f64 = 300_000.0;
 
 /// A settled outcome from [`Verifier::verify_local_answer`].
 #[derive(Debug, Clone, PartialEq)]
@@ -567,6 +356,9 @@ mod tests {
     use crate::keys::test_keys::{key_a, key_b};
     use crate::keys::JwtAlgorithm;
     use crate::options::RawOptions;
+    use crate::errors::MachineTokenVerificationError;
+    use crate::outcome::REUSE_MAX_MS;
+    use serde_json::json;
 
     const NOW_S: f64 = 1_700_000_000.0;
 
@@ -843,13 +635,5 @@ mod tests {
         assert_eq!(revoked_or_expired(&json!({"revoked": true}), TokenType::M2MToken), Some((FailureReason::Revoked, "Machine token has been revoked.".to_owned())));
         assert_eq!(revoked_or_expired(&json!({"expired": true}), TokenType::ApiKey), Some((FailureReason::Expired, "API key has expired.".to_owned())));
         assert_eq!(revoked_or_expired(&json!({"revoked": "true", "expired": false}), TokenType::OAuthToken), None);
-    }
-
-    #[test]
-    fn unroutable_and_rejections_serialise_for_js() {
-        assert_eq!(Outcome::Unroutable.to_json_string(), r#"{"throw":"Unknown machine token type"}"#);
-        let o = Outcome::Rejected { token_type: TokenType::M2MToken, error: MachineTokenVerificationError::new(MachineErrorCode::TokenInvalid, FailureReason::NotFound, "x").with_status(Some(404)) };
-        let v: Value = serde_json::from_str(&o.to_json_string()).unwrap();
-        assert_eq!(v, json!({"tokenType": "m2m_token", "error": {"code": "token-invalid", "message": "x", "status": 404, "action": null, "reason": "not-found"}}));
     }
 }
