@@ -15,7 +15,7 @@
 //! * path segments (ids) are percent-encoded (O-12), after the reference's
 //!   `.`/`..` check.
 
-use crate::constants::TokenType;
+use crate::constants::{TokenType, DEFAULT_API_VERSION};
 use crate::errors::{
     action, ClerkApiError, ClerkApiResponseError, FailureReason, MachineErrorCode, MachineTokenVerificationError, Reason,
     TokenVerificationError, Transport,
@@ -59,21 +59,10 @@ impl BapiConfig {
     pub fn new(api_url: Url) -> Self {
         BapiConfig {
             api_url,
-            api_version: crate::options::DEFAULT_API_VERSION.to_owned(),
+            api_version: DEFAULT_API_VERSION.to_owned(),
             secret_key: None,
             machine_secret_key: None,
             timeout: http::DEFAULT_TIMEOUT,
-        }
-    }
-
-    /// The Backend API settings of validated verification options.
-    pub fn from_verify_options(o: &crate::options::VerifyOptions) -> Self {
-        BapiConfig {
-            api_url: o.api_url.clone(),
-            api_version: o.api_version.clone(),
-            secret_key: o.secret_key.clone(),
-            machine_secret_key: o.machine_secret_key.clone(),
-            timeout: o.timeout,
         }
     }
 

@@ -69,11 +69,6 @@ impl JwksScope {
         };
         JwksScope { api_url: api_url.to_owned(), api_version: api_version.to_owned(), secret_fingerprint }
     }
-
-    /// The scope of validated verification options (uses `apiUrl` as given).
-    pub fn for_options(o: &crate::options::VerifyOptions) -> Self {
-        JwksScope::new(&o.api_url_raw, &o.api_version, o.secret_key.as_ref())
-    }
 }
 
 impl fmt::Debug for JwksScope {

@@ -12,11 +12,11 @@
 
 use crate::bapi::{self, BapiConfig, CreateM2mTokenParams, ListM2mTokensParams, RevokeM2mTokenParams};
 use crate::errors::ClerkApiResponseError;
-use crate::options::{validate_api_url, OptionsError, DEFAULT_API_URL, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
+use crate::constants::DEFAULT_API_URL;
+use crate::options::{present, present_secret, timeout, validate_api_url, OptionsError};
 use crate::secret::Secret;
 use serde_json::{json, Map, Value};
 use std::fmt;
-use std::time::Duration;
 
 /// Client options as they arrive from JavaScript (already type-checked there).
 #[derive(Default, Clone)]
@@ -44,26 +44,16 @@ pub struct M2mClient {
     cfg: BapiConfig,
 }
 
-fn non_empty(s: Option<String>) -> Option<Secret> {
-    s.filter(|s| !s.is_empty()).map(Secret::new)
-}
-
 impl M2mClient {
     /// Validates the options: `apiUrl` as for verification (https except
     /// loopback, no credentials), `timeoutMs` finite and within 1..=120000.
     /// Empty keys count as absent (the reference tests them for truthiness).
     pub fn new(raw: RawM2mClientOptions) -> Result<Self, OptionsError> {
-        let api_url_raw = raw.api_url.filter(|u| !u.is_empty()).unwrap_or_else(|| DEFAULT_API_URL.to_owned());
-        let api_url = validate_api_url(&api_url_raw)?;
-        let timeout_ms = raw.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
-        if !timeout_ms.is_finite() || !(1.0..=MAX_TIMEOUT_MS).contains(&timeout_ms) {
-            return Err(OptionsError(format!("timeoutMs must be a finite number between 1 and {MAX_TIMEOUT_MS}")));
-        }
+        let api_url = validate_api_url(&present(raw.api_url).unwrap_or_else(|| DEFAULT_API_URL.to_owned()))?;
         let mut cfg = BapiConfig::new(api_url);
-        cfg.secret_key = non_empty(raw.secret_key);
-        cfg.machine_secret_key = non_empty(raw.machine_secret_key);
-        // Checked above: finite and within 1..=120000, so the cast is exact enough and cannot overflow.
-        cfg.timeout = Duration::from_secs_f64(timeout_ms / 1000.0);
+        cfg.secret_key = present_secret(raw.secret_key);
+        cfg.machine_secret_key = present_secret(raw.machine_secret_key);
+        cfg.timeout = timeout(raw.timeout_ms)?;
         Ok(M2mClient { cfg })
     }
 
@@ -235,6 +225,7 @@ mod tests {
     use super::*;
     use crate::errors::ClerkApiError;
     use clerk_bapi_emulator::{Emulator, Fault, FaultRule, Route};
+    use std::time::Duration;
 
     fn client(api_url: Option<&str>, timeout_ms: Option<f64>) -> Result<M2mClient, OptionsError> {
         M2mClient::new(RawM2mClientOptions { api_url: api_url.map(str::to_owned), timeout_ms, ..Default::default() })

@@ -99,8 +99,15 @@ impl Verifier {
             (None, None) => KeySource::None,
         };
         Verifier {
-            bapi: BapiConfig::from_verify_options(&options),
-            scope: JwksScope::for_options(&options),
+            bapi: BapiConfig {
+                api_url: options.api_url.clone(),
+                api_version: options.api_version.clone(),
+                secret_key: options.secret_key.clone(),
+                machine_secret_key: options.machine_secret_key.clone(),
+                timeout: options.timeout,
+            },
+            // `apiUrl` as given: the reference does not normalise it (a trailing slash is another scope).
+            scope: JwksScope::new(&options.api_url_raw, &options.api_version, options.secret_key.as_ref()),
             key_source,
             opaque: OpaqueAnswers::new(options.opaque_cache_ttl_ms),
             options,
