@@ -197,7 +197,7 @@ mod tests {
     use crate::decode::decode;
     use crate::keys::test_keys::{key_a, key_b, TestKey, RSA_1024_SPKI_PEM};
     use crate::keys::JwtAlgorithm;
-    use crate::resources::JsValue;
+    use crate::js::value::JsValue;
     use serde_json::json;
 
     const NOW_S: f64 = 1_666_648_250.0;

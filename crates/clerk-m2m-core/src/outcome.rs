@@ -9,7 +9,8 @@
 
 use crate::constants::TokenType;
 use crate::errors::{FailureReason, MachineErrorCode, MachineTokenVerificationError, Transport};
-use crate::resources::{Fields, IdPOAuthAccessToken, JsJson, M2MToken};
+use crate::js::value::{Fields, JsJson};
+use crate::resources::{IdPOAuthAccessToken, M2MToken};
 use serde::Serialize;
 use serde_json::Value;
 

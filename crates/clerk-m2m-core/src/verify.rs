@@ -532,7 +532,8 @@ mod tests {
 
     #[test]
     fn direct_wire_text_is_the_tree_form_serialised() {
-        use crate::resources::{IdPOAuthAccessToken, JsValue, M2MToken};
+        use crate::js::value::JsValue;
+        use crate::resources::{IdPOAuthAccessToken, M2MToken};
         let v = pem_verifier();
         let mut outcomes = vec![
             v.verify_local(&m2m_token(json!({"custom": {"b": [1, 2.5, null], "1": "x"}, "aud": "s\u{2028}\"q"})), Mode::MachineAuth).unwrap(),

@@ -20,6 +20,7 @@ pub mod date;
 pub mod number;
 pub mod object;
 pub mod stringify;
+pub mod value;
 
 pub use coerce::{is_truthy, string_to_number, to_js_string, to_js_string_opt, to_number};
 pub use date::{set_utc_seconds_ms, time_clip, to_utc_string, MAX_TIME_MS};
