@@ -21,7 +21,6 @@ use clerk_m2m_core::errors::{FailureReason, MachineErrorCode, MachineTokenVerifi
 use clerk_m2m_core::outcome::Outcome;
 use clerk_m2m_core::verify::{Mode, Verifier};
 use clerk_m2m_core::{jwks, sigcache};
-use std::sync::atomic::{AtomicU64, Ordering};
 use napi::bindgen_prelude::*;
 use std::sync::{Arc, LazyLock};
 use napi_derive::napi;
@@ -152,8 +151,6 @@ const EXTERNAL_BYTES_PEM: i64 = 6_144;
 #[napi(custom_finalize)]
 pub struct NativeVerifier {
     inner: Arc<Verifier>,
-    local: Arc<AtomicU64>,
-    remote: Arc<AtomicU64>,
     /// What the constructor reported to V8 as external memory; given back when collected.
     external_bytes: i64,
 }
@@ -189,7 +186,7 @@ impl NativeVerifier {
         let options = VerifyOptions::from_raw(options.unwrap_or_default().into()).map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
         let external_bytes = if options.jwt_key.is_some() { EXTERNAL_BYTES_PEM } else { EXTERNAL_BYTES };
         env.adjust_external_memory(external_bytes)?;
-        Ok(NativeVerifier { inner: Arc::new(Verifier::new(options)), local: Arc::default(), remote: Arc::default(), external_bytes })
+        Ok(NativeVerifier { inner: Arc::new(Verifier::new(options)), external_bytes })
     }
 
     /// Empties what this verifier caches by itself (the opt-in opaque-token answers); shared
@@ -203,14 +200,12 @@ impl NativeVerifier {
     #[napi(catch_unwind)]
     pub fn verify_local(&self, token: String, m2m_only: bool) -> Option<String> {
         let answer = self.inner.verify_local_answer(&token, mode(m2m_only))?;
-        self.local.fetch_add(1, Ordering::Relaxed);
         Some(answer.outcome.to_wire_string(self.inner.reuse_hint(&answer)))
     }
 
     /// The full verification, network included, on the async runtime.
     #[napi]
     pub async fn verify_remote(&self, token: String, m2m_only: bool) -> String {
-        self.remote.fetch_add(1, Ordering::Relaxed);
         let verifier = Arc::clone(&self.inner);
         // Never marked reusable: a token that needed the network is a first sighting here.
         verifier.verify(&token, mode(m2m_only)).await.to_wire_string(None)
@@ -252,9 +247,6 @@ impl NativeVerifier {
                 });
             }
         }
-        let local_count = outcomes.iter().filter(|o| o.is_some()).count() as u64;
-        self.local.fetch_add(local_count, Ordering::Relaxed);
-        self.remote.fetch_add(tokens.len() as u64 - local_count, Ordering::Relaxed);
         while let Some(joined) = remote.join_next().await {
             if let Ok((i, o)) = joined {
                 if let Some(slot) = outcomes.get_mut(i) {
@@ -277,9 +269,10 @@ impl NativeVerifier {
     #[napi(catch_unwind)]
     pub fn stats(&self) -> NativeVerifierStats {
         let jwks = jwks::global().stats();
+        let (local, remote) = self.inner.counts();
         NativeVerifierStats {
-            local: self.local.load(Ordering::Relaxed) as f64,
-            remote: self.remote.load(Ordering::Relaxed) as f64,
+            local: local as f64,
+            remote: remote as f64,
             jwks_fetches: jwks.fetches as f64,
             jwks_coalesced: jwks.coalesced as f64,
             jwks_cooldown_rejections: jwks.cooldown_rejections as f64,

@@ -142,9 +142,9 @@ pub struct MachineJwtOptions<'a> {
     pub key_expires_at_ms: Option<f64>,
 }
 
-/// `verifyM2MJwt` once the key is resolved: category check, `verifyJwt`
-/// (default `typ` rule, lenient audience), then `M2MToken.fromJwtPayload`.
-/// Every failure but the category is `token-verification-failed`.
+/// `verifyM2MJwt` once the category passed ([`check_m2m_category`], which comes before any
+/// key work) and the key is resolved: `verifyJwt` (default `typ` rule, lenient audience), then
+/// `M2MToken.fromJwtPayload`. Every failure is `token-verification-failed`.
 /// Takes the decoded token: the payload's members move into the `M2MToken`.
 pub fn verify_m2m_jwt_with_key(
     token: &str,
@@ -153,7 +153,6 @@ pub fn verify_m2m_jwt_with_key(
     options: &MachineJwtOptions<'_>,
     clock: &dyn Clock,
 ) -> Result<(M2MToken, SignatureCheck), MachineTokenVerificationError> {
-    check_m2m_category(&decoded)?;
     let jwt_options = JwtVerifyOptions {
         audience: options.audience,
         clock_skew_ms: options.clock_skew_ms,
@@ -414,8 +413,10 @@ mod tests {
         assert_eq!(run(&t, &pem_key(), &JwtVerifyOptions::default()).unwrap_err().reason, Reason::TokenExpired);
     }
 
+    /// `verifyM2MJwt` with a key in hand: the category, then the key steps.
     fn m2m(token: &str, key: &VerificationKey, options: &MachineJwtOptions<'_>) -> Result<M2MToken, MachineTokenVerificationError> {
         let decoded = decode(token).unwrap();
+        check_m2m_category(&decoded)?;
         verify_m2m_jwt_with_key(token, decoded, key, options, &NOW).map(|(t, _)| t)
     }
 

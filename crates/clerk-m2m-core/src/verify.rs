@@ -8,15 +8,14 @@
 //! Both produce the same [`Outcome`] for the same token; the binding tries the
 //! first and falls back to the second, so the common case never hops threads.
 
-use crate::bapi::{self, BapiConfig};
-use crate::claims;
+use crate::bapi::BapiConfig;
 use crate::clock::{Clock, SystemClock};
 use crate::constants::*;
 use crate::decode::{decode_with_limit, DecodedJwt};
 use crate::detect::is_jwt_format;
 use crate::errors::{FailureReason, MachineErrorCode};
 use crate::js;
-use crate::jwks::{self, JwksScope};
+use crate::jwks::{self, CachedJwk, JwksScope};
 use crate::jwt::{self, MachineJwtOptions, SignatureCheck};
 use crate::keys::VerificationKey;
 use crate::options::VerifyOptions;
@@ -25,6 +24,7 @@ use crate::opaque::OpaqueAnswers;
 use crate::outcome::{Outcome, VerifiedData};
 use crate::sigcache;
 use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Which public function is asking.
@@ -58,13 +58,63 @@ impl Answer {
     }
 }
 
-/// Where a token goes after the local checks.
+/// Where a token goes after the local checks (the first step, [`Verifier::route`]).
 #[allow(clippy::large_enum_variant)] // short-lived, on the stack: see `Outcome`
 enum Route<'t> {
+    /// Settled without a key (a rejection, or unroutable).
     Done(Outcome),
-    M2MJwt(DecodedJwt<'t>),
-    OAuthJwt(DecodedJwt<'t>),
+    /// A JWT to verify with a key: an M2M JWT whose category passed, or an OAuth JWT.
+    Jwt(DecodedJwt<'t>, JwtKind),
+    /// An opaque token, verified by the Backend API.
     Opaque(TokenType),
+}
+
+/// The two kinds of machine JWT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JwtKind {
+    M2M,
+    OAuth,
+}
+
+impl JwtKind {
+    fn token_type(self) -> TokenType {
+        match self {
+            JwtKind::M2M => TokenType::M2MToken,
+            JwtKind::OAuth => TokenType::OAuthToken,
+        }
+    }
+}
+
+/// The key a JWT is verified with: the parsed `jwtKey`, or a JWKS entry.
+enum Key<'v> {
+    Pem(&'v VerificationKey),
+    Jwk(Arc<CachedJwk>),
+}
+
+impl Key<'_> {
+    fn verification_key(&self) -> &VerificationKey {
+        match self {
+            Key::Pem(key) => key,
+            Key::Jwk(jwk) => &jwk.key,
+        }
+    }
+
+    /// See [`Answer::key_expires_at_ms`].
+    fn expires_at_ms(&self) -> Option<f64> {
+        match self {
+            Key::Pem(_) => None,
+            Key::Jwk(jwk) => Some(jwk.expires_at_ms),
+        }
+    }
+}
+
+/// What the second step ([`Verifier::resolve_key`]) found without the network.
+enum Resolved<'v> {
+    Key(Key<'v>),
+    /// No key can be had: the reference's `Failed to resolve JWK during verification.`
+    NoKey(Outcome),
+    /// The key is behind a JWKS fetch (a cold or expired cache, or `skipJwksCache`).
+    Fetch,
 }
 
 /// How the JWT key is found.
@@ -85,6 +135,10 @@ pub struct Verifier {
     key_source: KeySource,
     opaque: OpaqueAnswers,
     clock: Arc<dyn Clock>,
+    /// Verifications settled without the network ([`Verifier::verify_local_answer`]), and
+    /// full ones ([`Verifier::verify`]).
+    local: AtomicU64,
+    remote: AtomicU64,
 }
 
 impl Verifier {
@@ -112,6 +166,8 @@ impl Verifier {
             opaque: OpaqueAnswers::new(options.opaque_cache_ttl_ms),
             options,
             clock,
+            local: AtomicU64::new(0),
+            remote: AtomicU64::new(0),
         }
     }
 
@@ -152,16 +208,8 @@ impl Verifier {
         }
     }
 
-    fn jwt_options(&self, key_expires_at_ms: Option<f64>) -> MachineJwtOptions<'_> {
-        MachineJwtOptions {
-            audience: &self.options.audience,
-            clock_skew_ms: self.options.clock_skew_in_ms,
-            signature_cache: self.options.token_cache.then(sigcache::global),
-            key_expires_at_ms,
-        }
-    }
-
-    /// The routing of `verifyMachineAuthToken` up to the first point that may need a key or the network.
+    /// Step 1: the routing of `verifyMachineAuthToken` (and the M2M category check) up to the
+    /// first point that may need a key or the network.
     fn route<'t>(&self, token: &'t str, mode: Mode) -> Route<'t> {
         let max = self.options.max_token_bytes;
         if is_jwt_format(token) {
@@ -175,7 +223,11 @@ impl Verifier {
             // A `null` or non-object payload/header has no `sub`/`typ` (the reference throws a TypeError here).
             if let Some(Value::String(sub)) = js::get(&decoded.payload, "sub") {
                 if sub.starts_with(M2M_SUBJECT_PREFIX) {
-                    return Route::M2MJwt(decoded);
+                    // The category comes before any key work or network.
+                    return match jwt::check_m2m_category(&decoded) {
+                        Ok(()) => Route::Jwt(decoded, JwtKind::M2M),
+                        Err(error) => Route::Done(Outcome::Rejected { token_type: TokenType::M2MToken, error }),
+                    };
                 }
             }
             if mode == Mode::M2MOnly {
@@ -184,7 +236,7 @@ impl Verifier {
             let typ = js::get(&decoded.header, "typ");
             if let Some(Value::String(t)) = typ {
                 if OAUTH_ACCESS_TOKEN_TYPES.contains(&t.as_str()) {
-                    return Route::OAuthJwt(decoded);
+                    return Route::Jwt(decoded, JwtKind::OAuth);
                 }
             }
             let shown = match typ {
@@ -223,35 +275,50 @@ impl Verifier {
         Route::Opaque(token_type)
     }
 
-    /// `key_expires_at_ms`: see [`Answer::key_expires_at_ms`].
-    fn finish_jwt(&self, token: &str, decoded: DecodedJwt<'_>, key: &VerificationKey, key_expires_at_ms: Option<f64>, oauth: bool) -> Answer {
-        let clock = self.clock.as_ref();
-        let options = self.jwt_options(key_expires_at_ms);
-        let (outcome, check) = if oauth {
-            match jwt::verify_oauth_jwt_with_key(token, &decoded, key, &options, clock) {
-                Ok((t, check)) => (Outcome::Verified { token_type: TokenType::OAuthToken, data: VerifiedData::OAuthJwt(t) }, Some(check)),
-                Err(error) => (Outcome::Rejected { token_type: TokenType::OAuthToken, error }, None),
+    /// Step 2: the key for a routed JWT, as far as it can be had without the network.
+    fn resolve_key(&self, decoded: &DecodedJwt<'_>, kind: JwtKind) -> Resolved<'_> {
+        match &self.key_source {
+            KeySource::Pem(key) => Resolved::Key(Key::Pem(key)),
+            KeySource::None => Resolved::NoKey(Outcome::Rejected { token_type: kind.token_type(), error: jwt::failed_to_resolve_jwk_error() }),
+            KeySource::Jwks if self.options.skip_jwks_cache => Resolved::Fetch,
+            KeySource::Jwks => {
+                let kid = js::get(&decoded.header, "kid");
+                match jwks::global().try_get_cached(&self.scope, kid, self.clock.now_ms()) {
+                    Some(jwk) => Resolved::Key(Key::Jwk(jwk)),
+                    None => Resolved::Fetch,
+                }
             }
-        } else {
-            match jwt::verify_m2m_jwt_with_key(token, decoded, key, &options, clock) {
-                Ok((t, check)) => (Outcome::Verified { token_type: TokenType::M2MToken, data: VerifiedData::M2MJwt(t) }, Some(check)),
-                Err(error) => (Outcome::Rejected { token_type: TokenType::M2MToken, error }, None),
-            }
-        };
-        Answer { outcome, repeat: check == Some(SignatureCheck::Remembered), key_expires_at_ms }
-    }
-
-    /// The key-independent part of a JWT route: the M2M category check comes before any key work.
-    fn jwt_precheck(decoded: &DecodedJwt<'_>, oauth: bool) -> Option<Outcome> {
-        if oauth {
-            return None;
         }
-        jwt::check_m2m_category(decoded).err().map(|error| Outcome::Rejected { token_type: TokenType::M2MToken, error })
     }
 
-    fn no_key(oauth: bool) -> Outcome {
-        let token_type = if oauth { TokenType::OAuthToken } else { TokenType::M2MToken };
-        Outcome::Rejected { token_type, error: jwt::failed_to_resolve_jwk_error() }
+    /// Step 2, networked: the JWKS entry for the token's `kid` (single-flight fetch, cooldown).
+    async fn fetch_key(&self, decoded: &DecodedJwt<'_>, kind: JwtKind) -> Result<Key<'static>, Outcome> {
+        let kid = js::get(&decoded.header, "kid");
+        match jwks::global().get_key(&self.scope, &self.bapi, kid, self.options.skip_jwks_cache, self.clock.as_ref()).await {
+            Ok(jwk) => Ok(Key::Jwk(jwk)),
+            Err(e) => Err(Outcome::Rejected { token_type: kind.token_type(), error: jwt::machine_error(e) }),
+        }
+    }
+
+    /// Step 3: the signature and the claims, with the key in hand.
+    fn finish_jwt(&self, token: &str, decoded: DecodedJwt<'_>, key: &Key<'_>, kind: JwtKind) -> Answer {
+        let clock = self.clock.as_ref();
+        let key_expires_at_ms = key.expires_at_ms();
+        let options = MachineJwtOptions {
+            audience: &self.options.audience,
+            clock_skew_ms: self.options.clock_skew_in_ms,
+            signature_cache: self.options.token_cache.then(sigcache::global),
+            key_expires_at_ms,
+        };
+        let token_type = kind.token_type();
+        let verified = match kind {
+            JwtKind::OAuth => jwt::verify_oauth_jwt_with_key(token, &decoded, key.verification_key(), &options, clock).map(|(t, c)| (VerifiedData::OAuthJwt(t), c)),
+            JwtKind::M2M => jwt::verify_m2m_jwt_with_key(token, decoded, key.verification_key(), &options, clock).map(|(t, c)| (VerifiedData::M2MJwt(t), c)),
+        };
+        match verified {
+            Ok((data, check)) => Answer { outcome: Outcome::Verified { token_type, data }, repeat: check == SignatureCheck::Remembered, key_expires_at_ms },
+            Err(error) => Answer { outcome: Outcome::Rejected { token_type, error }, repeat: false, key_expires_at_ms },
+        }
     }
 
     /// Answers without the network when it can; `None` means "needs the network: call [`Verifier::verify`]".
@@ -261,97 +328,44 @@ impl Verifier {
 
     /// [`Verifier::verify_local`], also saying whether the token is a repeat.
     pub fn verify_local_answer(&self, token: &str, mode: Mode) -> Option<Answer> {
-        let (decoded, oauth) = match self.route(token, mode) {
-            Route::Done(o) => return Some(Answer::new(o)),
+        let answer = match self.route(token, mode) {
+            Route::Done(outcome) => Answer::new(outcome),
             Route::Opaque(_) => return None,
-            Route::M2MJwt(d) => (d, false),
-            Route::OAuthJwt(d) => (d, true),
+            Route::Jwt(decoded, kind) => match self.resolve_key(&decoded, kind) {
+                Resolved::Key(key) => self.finish_jwt(token, decoded, &key, kind),
+                Resolved::NoKey(outcome) => Answer::new(outcome),
+                Resolved::Fetch => return None,
+            },
         };
-        if let Some(o) = Self::jwt_precheck(&decoded, oauth) {
-            return Some(Answer::new(o));
-        }
-        match &self.key_source {
-            KeySource::Pem(key) => Some(self.finish_jwt(token, decoded, key, None, oauth)),
-            KeySource::None => Some(Answer::new(Self::no_key(oauth))),
-            KeySource::Jwks if self.options.skip_jwks_cache => None,
-            KeySource::Jwks => {
-                let kid = js::get(&decoded.header, "kid");
-                let jwk = jwks::global().try_get_cached(&self.scope, kid, self.clock.now_ms())?;
-                Some(self.finish_jwt(token, decoded, &jwk.key, Some(jwk.expires_at_ms), oauth))
-            }
-        }
+        self.local.fetch_add(1, Ordering::Relaxed);
+        Some(answer)
     }
 
     /// The full verification, network included.
     pub async fn verify(&self, token: &str, mode: Mode) -> Outcome {
-        let (decoded, oauth) = match self.route(token, mode) {
-            Route::Done(o) => return o,
-            Route::Opaque(token_type) => return self.verify_opaque(token, token_type).await,
-            Route::M2MJwt(d) => (d, false),
-            Route::OAuthJwt(d) => (d, true),
-        };
-        if let Some(o) = Self::jwt_precheck(&decoded, oauth) {
-            return o;
-        }
-        let token_type = if oauth { TokenType::OAuthToken } else { TokenType::M2MToken };
-        match &self.key_source {
-            KeySource::Pem(key) => self.finish_jwt(token, decoded, key, None, oauth).outcome,
-            KeySource::None => Self::no_key(oauth),
-            KeySource::Jwks => {
-                let kid = js::get(&decoded.header, "kid");
-                let fetched = jwks::global().get_key(&self.scope, &self.bapi, kid, self.options.skip_jwks_cache, self.clock.as_ref()).await;
-                match fetched {
-                    Ok(jwk) => self.finish_jwt(token, decoded, &jwk.key, Some(jwk.expires_at_ms), oauth).outcome,
-                    Err(e) => Outcome::Rejected { token_type, error: jwt::machine_error(e) },
-                }
+        self.remote.fetch_add(1, Ordering::Relaxed);
+        let (decoded, kind) = match self.route(token, mode) {
+            Route::Done(outcome) => return outcome,
+            Route::Opaque(token_type) => {
+                let audience = &self.options.audience;
+                return self.opaque.verify(&self.bapi, token, token_type, audience, || self.clock.now_ms()).await;
             }
-        }
+            Route::Jwt(decoded, kind) => (decoded, kind),
+        };
+        let key = match self.resolve_key(&decoded, kind) {
+            Resolved::Key(key) => key,
+            Resolved::NoKey(outcome) => return outcome,
+            Resolved::Fetch => match self.fetch_key(&decoded, kind).await {
+                Ok(key) => key,
+                Err(outcome) => return outcome,
+            },
+        };
+        self.finish_jwt(token, decoded, &key, kind).outcome
     }
 
-    /// Concurrent identical calls share one request; answers may be cached (opt-in).
-    async fn verify_opaque(&self, token: &str, token_type: TokenType) -> Outcome {
-        self.opaque.get(token, || self.clock.now_ms(), || self.fetch_opaque(token, token_type)).await
-    }
-
-    async fn fetch_opaque(&self, token: &str, token_type: TokenType) -> Outcome {
-        let answer = match token_type {
-            TokenType::M2MToken => bapi::verify_m2m_opaque(&self.bapi, token).await,
-            TokenType::OAuthToken => bapi::verify_oauth_opaque(&self.bapi, token).await,
-            _ => bapi::verify_api_key(&self.bapi, token).await,
-        };
-        let data = match answer {
-            Ok(data) => data,
-            Err(err) => {
-                let error = bapi::map_machine_error(token_type, &err, bapi::not_found_message(token_type));
-                return Outcome::Rejected { token_type, error };
-            }
-        };
-        if token_type == TokenType::OAuthToken {
-            if let Err(e) = claims::assert_oauth_audience_claim(js::get(&data, "aud"), &self.options.audience) {
-                return Outcome::Rejected { token_type, error: jwt::machine_error(e) };
-            }
-        }
-        if let Some((reason, message)) = revoked_or_expired(&data, token_type) {
-            return Outcome::rejected(token_type, MachineErrorCode::TokenInvalid, reason, message);
-        }
-        Outcome::Verified { token_type, data: VerifiedData::Api(data) }
-    }
-}
-
-/// A 200 answer can still describe a dead token (`revoked`/`expired` set): the
-/// reference returns it as valid data; we reject it (README, O-09).
-fn revoked_or_expired(data: &Value, token_type: TokenType) -> Option<(FailureReason, String)> {
-    let noun = match token_type {
-        TokenType::M2MToken => "Machine token",
-        TokenType::OAuthToken => "OAuth token",
-        _ => "API key",
-    };
-    if js::get(data, "revoked") == Some(&Value::Bool(true)) {
-        Some((FailureReason::Revoked, format!("{noun} has been revoked.")))
-    } else if js::get(data, "expired") == Some(&Value::Bool(true)) {
-        Some((FailureReason::Expired, format!("{noun} has expired.")))
-    } else {
-        None
+    /// Verifications this verifier settled without the network, and with it ([`Verifier::verify`]).
+    pub fn counts(&self) -> (u64, u64) {
+        (self.local.load(Ordering::Relaxed), self.remote.load(Ordering::Relaxed))
     }
 }
 
@@ -636,12 +650,5 @@ mod tests {
         assert_eq!(off.reusable_until(&ok), None);
         let skip = verifier(RawOptions { jwt_key: Some(key_a().spki_pem()), skip_jwks_cache: true, ..RawOptions::default() });
         assert_eq!(skip.reusable_until(&ok), None);
-    }
-
-    #[test]
-    fn revoked_or_expired_answers_are_named() {
-        assert_eq!(revoked_or_expired(&json!({"revoked": true}), TokenType::M2MToken), Some((FailureReason::Revoked, "Machine token has been revoked.".to_owned())));
-        assert_eq!(revoked_or_expired(&json!({"expired": true}), TokenType::ApiKey), Some((FailureReason::Expired, "API key has expired.".to_owned())));
-        assert_eq!(revoked_or_expired(&json!({"revoked": "true", "expired": false}), TokenType::OAuthToken), None);
     }
 }
