@@ -74,7 +74,7 @@ pub fn verify_jwt(
     let digest = alg.digest(signing_input);
     let cached = options.signature_cache.map(|c| (c, SignatureCache::key(public_key.id(), alg, digest.as_ref(), &decoded.signature)));
     let seen = cached.as_ref().is_some_and(|(c, k)| c.is_verified(k, clock.now_ms()));
-    let verified = if seen { Ok(true) } else { verify_signature_digest(alg, signing_input, &digest, &decoded.signature, public_key) };
+    let verified = if seen { Ok(true) } else { verify_signature_digest(alg, &digest, &decoded.signature, public_key) };
     match verified {
         Ok(true) => {
             if let (false, Some((c, k))) = (seen, cached) {
