@@ -260,6 +260,15 @@ function toResult(outcomeJson) {
   return resultOf(JSON.parse(outcomeJson))
 }
 
+/** {@link toResult}, with what it would throw as the value (a batch entry). */
+function resultOrError(outcomeJson) {
+  try {
+    return toResult(outcomeJson)
+  } catch (e) {
+    return e
+  }
+}
+
 /** A verified M2M JWT in the compact wire form (see `Outcome::to_wire_string` in the core). */
 function resultOfCompactM2M(a) {
   const data = new M2MToken(a[1], a[2], a[3], a[4], a[5], a[6], a[7], num(a[8]), num(a[9]), num(a[10]), undefined)
@@ -322,13 +331,6 @@ function verifyM2MToken(token, options) {
   return verifyWith(token, options, MODE_M2M_ONLY)
 }
 
-// verifyMany: the caller's thread takes an equal share of a batch (measured
-// best on 2 cores against 0.8–1.2 shares: the other share pays a thread hop,
-// this one builds every result), at most BATCH_OWN_MAX tokens (~4 ms of RSA
-// work) so the event loop is never held long.
-const BATCH_OWN_MAX = 128
-const asValue = (e) => e
-
 // A verifier its caller dropped without close() is released when it is collected.
 const abandoned = new FinalizationRegistry((verifier) => verifier.retire())
 
@@ -361,25 +363,9 @@ function createM2MVerifier(options = {}) {
       ensureOpen()
       if (!Array.isArray(tokens)) throw argTypeError(`tokens must be an array, received ${describe(tokens)}`)
       for (const t of tokens) if (typeof t !== 'string') throw argTypeError(`every token must be a string, received ${describe(t)}`)
-      const native = verifier.native
-      // The calling thread is a core too: it verifies a share of the batch
-      // itself (capped, so the event loop is never held for long) while the
-      // rest runs on the other cores.
-      const workers = native.batchWorkers
-      const own = workers > 1 ? Math.min(BATCH_OWN_MAX, Math.floor(tokens.length / workers)) : 0
-      const rest = own > 0 ? tokens.slice(own) : tokens
-      const theirs = rest.length > 0 ? native.verifyMany(rest, m2mOnly, own > 0 ? workers - 1 : workers) : Promise.resolve([])
-      const mine = []
-      for (let i = 0; i < own; i++) mine.push(verifier.verify(tokens[i], m2mOnly).catch(asValue))
-      const results = await Promise.all(mine)
-      for (const o of await theirs) {
-        try {
-          results.push(toResult(o))
-        } catch (e) {
-          results.push(e)
-        }
-      }
-      return results
+      // The core spreads the batch over every core, this thread included (Verifier::verify_batch).
+      const outcomes = await verifier.native.verifyMany(tokens, m2mOnly)
+      return outcomes.map(resultOrError)
     },
     /** Counters: calls settled without a thread hop (`local`), network calls (`remote`), cache sizes. */
     stats() {

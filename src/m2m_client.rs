@@ -9,7 +9,8 @@
 //! than a lost promise.
 
 use clerk_m2m_core::errors::ClerkApiResponseError;
-use clerk_m2m_core::m2m::{self, M2mClient, RawM2mClientOptions};
+use crate::convert::{invalid_arg, NativeM2MClientOptions};
+use clerk_m2m_core::m2m::{self, M2mClient};
 use clerk_m2m_core::secret::Secret;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -18,16 +19,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 type ApiResult<T> = std::result::Result<T, ClerkApiResponseError>;
-
-/// Options of a [`NativeM2MClient`], already type-checked by `lib/m2m.js`.
-#[napi(object)]
-#[derive(Default)]
-pub struct NativeM2MClientOptions {
-    pub secret_key: Option<String>,
-    pub machine_secret_key: Option<String>,
-    pub api_url: Option<String>,
-    pub timeout_ms: Option<f64>,
-}
 
 /// `client.m2m` of `@clerk/backend`, without the JWT path of `verify` (done in JS with the verifier).
 #[napi]
@@ -67,14 +58,7 @@ impl NativeM2MClient {
     /// `options` absent or `null` = every default.
     #[napi(constructor, catch_unwind)]
     pub fn new(options: Option<NativeM2MClientOptions>) -> Result<Self> {
-        let options = options.unwrap_or_default();
-        let raw = RawM2mClientOptions {
-            secret_key: options.secret_key,
-            machine_secret_key: options.machine_secret_key,
-            api_url: options.api_url,
-            timeout_ms: options.timeout_ms,
-        };
-        let client = M2mClient::new(raw).map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
+        let client = M2mClient::new(options.unwrap_or_default().into()).map_err(invalid_arg)?;
         Ok(NativeM2MClient { inner: Arc::new(client) })
     }
 

@@ -12,6 +12,7 @@
 //! the module that reproduces it says so.
 
 pub mod bapi;
+pub mod batch;
 pub mod base64url;
 pub mod claims;
 pub mod clock;

@@ -111,8 +111,8 @@ impl Key<'_> {
 /// What the second step ([`Verifier::resolve_key`]) found without the network.
 enum Resolved<'v> {
     Key(Key<'v>),
-    /// No key can be had: the reference's `Failed to resolve JWK during verification.`
-    NoKey(Outcome),
+    /// Neither `jwtKey` nor `secretKey`: the reference's `Failed to resolve JWK during verification.`
+    NoKey,
     /// The key is behind a JWKS fetch (a cold or expired cache, or `skipJwksCache`).
     Fetch,
 }
@@ -276,10 +276,10 @@ impl Verifier {
     }
 
     /// Step 2: the key for a routed JWT, as far as it can be had without the network.
-    fn resolve_key(&self, decoded: &DecodedJwt<'_>, kind: JwtKind) -> Resolved<'_> {
+    fn resolve_key(&self, decoded: &DecodedJwt<'_>) -> Resolved<'_> {
         match &self.key_source {
             KeySource::Pem(key) => Resolved::Key(Key::Pem(key)),
-            KeySource::None => Resolved::NoKey(Outcome::Rejected { token_type: kind.token_type(), error: jwt::failed_to_resolve_jwk_error() }),
+            KeySource::None => Resolved::NoKey,
             KeySource::Jwks if self.options.skip_jwks_cache => Resolved::Fetch,
             KeySource::Jwks => {
                 let kid = js::get(&decoded.header, "kid");
@@ -331,9 +331,9 @@ impl Verifier {
         let answer = match self.route(token, mode) {
             Route::Done(outcome) => Answer::new(outcome),
             Route::Opaque(_) => return None,
-            Route::Jwt(decoded, kind) => match self.resolve_key(&decoded, kind) {
+            Route::Jwt(decoded, kind) => match self.resolve_key(&decoded) {
                 Resolved::Key(key) => self.finish_jwt(token, decoded, &key, kind),
-                Resolved::NoKey(outcome) => Answer::new(outcome),
+                Resolved::NoKey => Answer::new(no_key(kind)),
                 Resolved::Fetch => return None,
             },
         };
@@ -352,9 +352,9 @@ impl Verifier {
             }
             Route::Jwt(decoded, kind) => (decoded, kind),
         };
-        let key = match self.resolve_key(&decoded, kind) {
+        let key = match self.resolve_key(&decoded) {
             Resolved::Key(key) => key,
-            Resolved::NoKey(outcome) => return outcome,
+            Resolved::NoKey => return no_key(kind),
             Resolved::Fetch => match self.fetch_key(&decoded, kind).await {
                 Ok(key) => key,
                 Err(outcome) => return outcome,
@@ -367,6 +367,11 @@ impl Verifier {
     pub fn counts(&self) -> (u64, u64) {
         (self.local.load(Ordering::Relaxed), self.remote.load(Ordering::Relaxed))
     }
+}
+
+/// The rejection of a JWT when the verifier has no key at all.
+fn no_key(kind: JwtKind) -> Outcome {
+    Outcome::Rejected { token_type: kind.token_type(), error: jwt::failed_to_resolve_jwk_error() }
 }
 
 #[cfg(test)]

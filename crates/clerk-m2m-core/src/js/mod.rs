@@ -5,13 +5,13 @@
 //! `setUTCSeconds`) and its lookups with `String(x)` property keys. Exact parity of those
 //! answers needs the same rules, so they live here:
 //!
-//! * [`number`]: `Number.prototype.toString`, and a number as JSON (`JSON.stringify`'s rule, and
-//!   the exact form the JS layer reads back, `-0` and non-finite values included);
+//! * [`number`]: `Number.prototype.toString`, and a number as JSON (`JSON.stringify`'s rule,
+//!   and the exact form the JS layer reads back, `-0` and non-finite values included);
 //! * [`coerce`]: `ToBoolean`, `ToNumber`, `String(x)`;
 //! * [`object`]: property reads and `Object.keys` order;
-//! * [`stringify`]: `JSON.stringify`;
+//! * [`stringify`]: `JSON.stringify` itself;
 //! * [`date`]: `TimeClip`, `setUTCSeconds`, `toUTCString`;
-//! * [`value`]: a JavaScript value held by a resource field (`undefined`, NaN…), and its wire form.
+//! * [`value`]: a JavaScript value held by a resource field (`undefined`, NaN…) and its wire form.
 //!
 //! A JSON value that is absent (a missing property, JS `undefined`) is an `Option::None` throughout.
 
