@@ -8,8 +8,9 @@
 //! task so that even a panic inside it becomes an `{"error"}` outcome rather
 //! than a lost promise.
 
-use clerk_m2m_core::errors::ClerkApiResponseError;
 use crate::convert::{invalid_arg, NativeM2MClientOptions};
+use clerk_m2m_core::bapi::{CreateM2mTokenParams, ListM2mTokensParams, RevokeM2mTokenParams};
+use clerk_m2m_core::errors::ClerkApiResponseError;
 use clerk_m2m_core::m2m::{self, M2mClient};
 use clerk_m2m_core::secret::Secret;
 use napi::bindgen_prelude::*;
@@ -26,7 +27,8 @@ pub struct NativeM2MClient {
     inner: Arc<M2mClient>,
 }
 
-/// Runs `work` on the runtime and turns its result, or a panic inside it, into an outcome string.
+/// Runs `work` (reading the params inside it, so that params that do not fit settle as an error
+/// outcome) on the runtime, and turns its result, or a panic inside it, into an outcome string.
 async fn settle<F>(work: F) -> String
 where
     F: Future<Output = ApiResult<Value>> + Send + 'static,
@@ -35,21 +37,6 @@ where
         Ok(result) => m2m::outcome_json(result),
         Err(_) => m2m::internal_error_json("The M2M client failed unexpectedly (internal error)."),
     }
-}
-
-/// Parses the params string and runs `call` with them, all inside the spawned task;
-/// malformed params settle as an error outcome.
-async fn with_params<P, F, Fut>(params_json: String, parse: fn(&Value) -> ApiResult<P>, call: F) -> String
-where
-    P: Send + 'static,
-    F: FnOnce(P) -> Fut + Send + 'static,
-    Fut: Future<Output = ApiResult<Value>> + Send + 'static,
-{
-    settle(async move {
-        let params = m2m::parse_params(&params_json).and_then(|v| parse(&v))?;
-        call(params).await
-    })
-    .await
 }
 
 #[napi]
@@ -66,28 +53,28 @@ impl NativeM2MClient {
     #[napi]
     pub async fn create_token(&self, params: String) -> String {
         let client = Arc::clone(&self.inner);
-        with_params(params, m2m::create_params_from_json, move |p| async move { client.create_token(&p).await }).await
+        settle(async move { client.create_token(&m2m::parse_params::<CreateM2mTokenParams>(&params)?).await }).await
     }
 
     /// `POST /m2m_tokens/{id}/revoke`; `params` is the JSON of `{ m2mTokenId, revocationReason?, machineSecretKey? }`.
     #[napi]
     pub async fn revoke_token(&self, params: String) -> String {
         let client = Arc::clone(&self.inner);
-        with_params(params, m2m::revoke_params_from_json, move |p| async move { client.revoke_token(&p).await }).await
+        settle(async move { client.revoke_token(&m2m::parse_params::<RevokeM2mTokenParams>(&params)?).await }).await
     }
 
     /// `GET /m2m_tokens?…`; `params` is the JSON of `{ subject?, revoked?, expired?, limit?, offset?, machineSecretKey? }`.
     #[napi]
     pub async fn list(&self, params: String) -> String {
         let client = Arc::clone(&self.inner);
-        with_params(params, m2m::list_params_from_json, move |p| async move { client.list(&p).await }).await
+        settle(async move { client.list(&m2m::parse_params::<ListM2mTokensParams>(&params)?).await }).await
     }
 
     /// `POST /m2m_tokens/verify` `{"token"}` with the per-call machine key, else the client's keys.
     #[napi]
     pub async fn verify_opaque(&self, token: String, machine_secret_key: Option<String>) -> String {
         let client = Arc::clone(&self.inner);
-        let key = machine_secret_key.filter(|k| !k.is_empty()).map(Secret::new);
+        let key = Secret::present(machine_secret_key);
         settle(async move { client.verify_opaque(&token, key.as_ref()).await }).await
     }
 }

@@ -86,14 +86,9 @@ impl fmt::Debug for VerifyOptions {
 }
 
 /// A string option as the reference reads it: an empty string is as good as absent (it tests
-/// every key for truthiness).
+/// every key for truthiness; a secret key: [`Secret::present`]).
 pub fn present(s: Option<String>) -> Option<String> {
     s.filter(|s| !s.is_empty())
-}
-
-/// A secret-key option: [`present`], kept as a [`Secret`].
-pub fn present_secret(s: Option<String>) -> Option<Secret> {
-    present(s).map(Secret::new)
 }
 
 /// `http:` is only for loopback (the emulator, local proxies); anything else must be `https:`.
@@ -170,8 +165,8 @@ impl VerifyOptions {
             return Err(OptionsError(format!("opaqueCacheTtlMs must be between 0 and {MAX_RESULT_TTL_MS}")));
         }
         Ok(VerifyOptions {
-            secret_key: present_secret(raw.secret_key),
-            machine_secret_key: present_secret(raw.machine_secret_key),
+            secret_key: Secret::present(raw.secret_key),
+            machine_secret_key: Secret::present(raw.machine_secret_key),
             jwt_key: present(raw.jwt_key),
             api_url_raw,
             api_url,

@@ -10,14 +10,17 @@ use crate::js;
 use crate::redact::echo_untrusted;
 use crate::secret::Secret;
 use reqwest::Method;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::fmt;
 use url::Url;
 
-/// `client.m2m.createToken(params)`.
-#[derive(Clone, Default)]
+/// `client.m2m.createToken(params)`, read from the reference's camelCase names.
+#[derive(Clone, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct CreateM2mTokenParams {
     /// Per-call credential; wins over the config's keys when non-empty.
+    #[serde(deserialize_with = "Secret::deserialize_present")]
     pub machine_secret_key: Option<Secret>,
     /// `None` is sent as `null` (the reference's default).
     pub seconds_until_expiration: Option<f64>,
@@ -41,13 +44,22 @@ impl fmt::Debug for CreateM2mTokenParams {
     }
 }
 
-/// `client.m2m.revokeToken(params)`.
-#[derive(Clone, Default)]
+/// `client.m2m.revokeToken(params)`, read from the reference's camelCase names.
+#[derive(Clone, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct RevokeM2mTokenParams {
+    /// An empty (or `null`) id is refused before any request ([`MISSING_RESOURCE_ID_MESSAGE`]).
+    #[serde(deserialize_with = "string_or_null")]
     pub m2m_token_id: String,
     /// `None` is sent as `null`.
     pub revocation_reason: Option<String>,
+    #[serde(deserialize_with = "Secret::deserialize_present")]
     pub machine_secret_key: Option<Secret>,
+}
+
+/// A string parameter whose `null` counts as `""`.
+fn string_or_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 impl fmt::Debug for RevokeM2mTokenParams {
@@ -60,9 +72,12 @@ impl fmt::Debug for RevokeM2mTokenParams {
     }
 }
 
-/// `client.m2m.list(params)`: falsy values (`None`, `""`, `false`, `0`, NaN) are left out of the query.
-#[derive(Clone, Default)]
+/// `client.m2m.list(params)`, read from the reference's camelCase names: falsy values (`None`,
+/// `""`, `false`, `0`, NaN) are left out of the query.
+#[derive(Clone, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct ListM2mTokensParams {
+    #[serde(deserialize_with = "Secret::deserialize_present")]
     pub machine_secret_key: Option<Secret>,
     pub subject: Option<String>,
     pub revoked: Option<bool>,
