@@ -2,11 +2,8 @@
 //! errors to napi errors (`code` `InvalidArg` for what the caller got wrong, `GenericFailure`
 //! otherwise). The JS shapes of options and counters are declared here.
 
-use clerk_m2m_core::detect::AcceptsToken;
 use clerk_m2m_core::jwks::JwksStats;
-use clerk_m2m_core::m2m::RawM2mClientOptions;
-use clerk_m2m_core::options::RawOptions;
-use clerk_m2m_core::verify::Mode;
+use clerk_m2m_core::{AcceptsToken, Mode, RawM2mClientOptions, RawOptions};
 use napi::bindgen_prelude::{Either, Error, Status};
 use napi_derive::napi;
 use std::fmt::Display;

@@ -1,6 +1,6 @@
 //! napi binding of the M2M token API client (`lib/m2m.js` builds the public
 //! `createM2MClient` on it). Type conversion only: the client lives in
-//! `clerk_m2m_core::m2m`.
+//! `clerk_m2m_core::M2mClient`.
 //!
 //! Every async method settles with one JSON string, `{"ok": body}` or
 //! `{"error": ClerkAPIResponseError fields}`, and never rejects: the JS layer
@@ -10,9 +10,7 @@
 
 use crate::convert::{invalid_arg, NativeM2MClientOptions};
 use clerk_m2m_core::bapi::{CreateM2mTokenParams, ListM2mTokensParams, RevokeM2mTokenParams};
-use clerk_m2m_core::errors::ClerkApiResponseError;
-use clerk_m2m_core::m2m::{self, M2mClient};
-use clerk_m2m_core::secret::Secret;
+use clerk_m2m_core::{internal_error_json, outcome_json, parse_params, ClerkApiResponseError, M2mClient, Secret};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
@@ -34,8 +32,8 @@ where
     F: Future<Output = ApiResult<Value>> + Send + 'static,
 {
     match tokio::spawn(work).await {
-        Ok(result) => m2m::outcome_json(result),
-        Err(_) => m2m::internal_error_json("The M2M client failed unexpectedly (internal error)."),
+        Ok(result) => outcome_json(result),
+        Err(_) => internal_error_json("The M2M client failed unexpectedly (internal error)."),
     }
 }
 
@@ -53,21 +51,21 @@ impl NativeM2MClient {
     #[napi]
     pub async fn create_token(&self, params: String) -> String {
         let client = Arc::clone(&self.inner);
-        settle(async move { client.create_token(&m2m::parse_params::<CreateM2mTokenParams>(&params)?).await }).await
+        settle(async move { client.create_token(&parse_params::<CreateM2mTokenParams>(&params)?).await }).await
     }
 
     /// `POST /m2m_tokens/{id}/revoke`; `params` is the JSON of `{ m2mTokenId, revocationReason?, machineSecretKey? }`.
     #[napi]
     pub async fn revoke_token(&self, params: String) -> String {
         let client = Arc::clone(&self.inner);
-        settle(async move { client.revoke_token(&m2m::parse_params::<RevokeM2mTokenParams>(&params)?).await }).await
+        settle(async move { client.revoke_token(&parse_params::<RevokeM2mTokenParams>(&params)?).await }).await
     }
 
     /// `GET /m2m_tokens?…`; `params` is the JSON of `{ subject?, revoked?, expired?, limit?, offset?, machineSecretKey? }`.
     #[napi]
     pub async fn list(&self, params: String) -> String {
         let client = Arc::clone(&self.inner);
-        settle(async move { client.list(&m2m::parse_params::<ListM2mTokensParams>(&params)?).await }).await
+        settle(async move { client.list(&parse_params::<ListM2mTokensParams>(&params)?).await }).await
     }
 
     /// `POST /m2m_tokens/verify` `{"token"}` with the per-call machine key, else the client's keys.

@@ -3,8 +3,7 @@
 //! `lib/verify.js` builds the objects.
 
 use crate::convert::{invalid_arg, mode, NativeVerifierStats, NativeVerifyOptions};
-use clerk_m2m_core::options::VerifyOptions;
-use clerk_m2m_core::verify::Verifier;
+use clerk_m2m_core::{Verifier, VerifyOptions};
 use clerk_m2m_core::{jwks, sigcache};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;

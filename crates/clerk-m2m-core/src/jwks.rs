@@ -217,6 +217,7 @@ pub fn kid_mismatch_error(kid_key: &str) -> TokenVerificationError {
     .with_action(KID_MISMATCH_ACTION)
 }
 
+#[cfg(any(test, feature = "test-hooks"))]
 /// Reads a JWKS document into `kid → JWK` (last wins), as the reference's
 /// `keys.forEach(key => cache.keys[key.kid] = key)` would, with a key-count cap.
 /// The keys carry no expiry (see [`CachedJwk::expires_at_ms`]); the cache's fetches use

@@ -528,7 +528,7 @@ fn import_jwk(jwk: &Value) -> Imported {
 /// rules of [`RsaPublicKey::from_components`] rule out. No process-wide crypto provider is
 /// involved (aws-lc is called directly), so none has to be installed.
 pub fn verify_signature(alg: JwtAlgorithm, signing_input: &[u8], signature: &[u8], key: &RsaPublicKey) -> Result<bool, String> {
-    Ok(key.parsed_for(alg)?.verify_sig(signing_input, signature).is_ok())
+    verify_signature_digest(alg, &alg.digest(signing_input), signature, key)
 }
 
 /// [`verify_signature`] with the signing input already hashed by

@@ -94,6 +94,7 @@ impl OpaqueAnswers {
     }
 
     /// Cached answers held now.
+    #[cfg(test)]
     pub fn cached(&self) -> usize {
         self.results.as_ref().map_or(0, |(cache, _)| cache.len())
     }

@@ -56,11 +56,13 @@ impl Outcome {
         self.write(Shape::Compact, reuse_until)
     }
 
+    #[cfg(any(test, feature = "test-hooks"))]
     /// The object form of every outcome (a verified M2M JWT too), without `reuseUntil`.
     pub fn to_json_string(&self) -> String {
         self.write(Shape::Object, None)
     }
 
+    #[cfg(any(test, feature = "test-hooks"))]
     /// [`Outcome::to_json_string`] with `reuseUntil` (ms) appended to a verified outcome.
     pub fn to_json_string_with(&self, reuse_until: Option<f64>) -> String {
         self.write(Shape::Object, reuse_until)

@@ -216,7 +216,7 @@ impl Verifier {
             let decoded = match decode_with_limit(token, max) {
                 Ok(d) => d,
                 Err(e) => {
-                    let reason = if matches!(e, crate::DecodeError::TooLarge { .. }) { FailureReason::TooLarge } else { FailureReason::Malformed };
+                    let reason = if matches!(e, crate::decode::DecodeError::TooLarge { .. }) { FailureReason::TooLarge } else { FailureReason::Malformed };
                     return Route::Done(Outcome::rejected(TokenType::M2MToken, MachineErrorCode::TokenInvalid, reason, e.to_string()));
                 }
             };

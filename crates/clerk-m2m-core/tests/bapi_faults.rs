@@ -10,10 +10,10 @@ use clerk_m2m_core::bapi::{
     self, create_m2m_token, fetch_jwks, list_m2m_tokens, map_machine_error, revoke_m2m_token, verify_m2m_opaque, BapiConfig,
     CreateM2mTokenParams, ListM2mTokensParams, RevokeM2mTokenParams,
 };
-use clerk_m2m_core::constants::TokenType;
-use clerk_m2m_core::errors::{MachineErrorCode, Reason};
+use clerk_m2m_core::TokenType;
+use clerk_m2m_core::{MachineErrorCode, Reason};
 use clerk_m2m_core::http::{self, Retry};
-use clerk_m2m_core::secret::Secret;
+use clerk_m2m_core::Secret;
 use common::{assert_bounded, closed_port_url, emulator_with, run};
 use reqwest::Method;
 use std::sync::Arc;

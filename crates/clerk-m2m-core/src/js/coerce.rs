@@ -54,6 +54,7 @@ fn to_js_string_at(value: &Value, depth: usize) -> String {
 }
 
 /// `String(value)` where the value may be missing (`undefined`).
+#[cfg(test)]
 pub fn to_js_string_opt(value: Option<&Value>) -> String {
     match value {
         Some(v) => to_js_string(v),

@@ -22,8 +22,8 @@ pub mod object;
 pub mod stringify;
 pub mod value;
 
-pub use coerce::{is_truthy, string_to_number, to_js_string, to_js_string_opt, to_number};
-pub use date::{set_utc_seconds_ms, time_clip, to_utc_string, MAX_TIME_MS};
-pub use number::{number_to_json, number_to_string, number_to_wire, MAX_SAFE_INTEGER};
+pub use coerce::{is_truthy, to_js_string, to_number};
+pub use date::{set_utc_seconds_ms, time_clip, to_utc_string};
+pub use number::{number_to_json, number_to_string};
 pub use object::{get, is_array_index, object_keys};
 pub use stringify::{json_stringify, json_stringify_opt};

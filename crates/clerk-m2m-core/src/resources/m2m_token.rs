@@ -1,6 +1,8 @@
 //! `M2MToken`: from a verified M2M JWT's payload, or from a Backend API body.
 
-use super::payload::{not_a_space_separated_string, or_default, payload_times, prop, redacted, split_spaces};
+use super::payload::{not_a_space_separated_string, or_default, payload_times, redacted, split_spaces};
+#[cfg(any(test, feature = "test-hooks"))]
+use super::payload::prop;
 use crate::clock::Clock;
 use crate::errors::TokenVerificationError;
 use crate::js;
@@ -78,6 +80,7 @@ impl fmt::Debug for M2MToken {
 }
 
 impl M2MToken {
+    #[cfg(any(test, feature = "test-hooks"))]
     /// `M2MToken.fromJwtPayload(payload, clockSkewInMs)`; `clock_skew_ms` is
     /// the option as given (`None` = undefined → 5000).
     pub fn from_jwt_payload(payload: &Value, clock_skew_ms: Option<f64>, clock: &dyn Clock) -> Result<M2MToken, TokenVerificationError> {
@@ -118,6 +121,7 @@ impl M2MToken {
         })
     }
 
+    #[cfg(any(test, feature = "test-hooks"))]
     /// `M2MToken.fromJSON(data)`: straight mapping of a Backend API body, no
     /// validation, missing fields `undefined`.
     pub fn from_json(data: &Value) -> M2MToken {
@@ -136,6 +140,7 @@ impl M2MToken {
         }
     }
 
+    #[cfg(any(test, feature = "test-hooks"))]
     /// camelCase object in the reference's field order (see module docs).
     pub fn to_json(&self) -> Value {
         self.fields().to_value()

@@ -19,11 +19,13 @@
 //! * a payload that is not an object is read as an object without members
 //!   (the reference throws reading from `null`).
 
+#[cfg(any(test, feature = "test-hooks"))]
 mod api_key;
 mod m2m_token;
 mod oauth_token;
 mod payload;
 
+#[cfg(any(test, feature = "test-hooks"))]
 pub use api_key::APIKey;
 pub use m2m_token::M2MToken;
 pub use oauth_token::IdPOAuthAccessToken;

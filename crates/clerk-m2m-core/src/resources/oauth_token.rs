@@ -85,6 +85,7 @@ impl IdPOAuthAccessToken {
         })
     }
 
+    #[cfg(any(test, feature = "test-hooks"))]
     /// `IdPOAuthAccessToken.fromJSON(data)`: straight mapping, `act` normalised.
     pub fn from_json(data: &Value) -> Self {
         IdPOAuthAccessToken {
@@ -104,6 +105,7 @@ impl IdPOAuthAccessToken {
         }
     }
 
+    #[cfg(any(test, feature = "test-hooks"))]
     /// camelCase object in the reference's field order (see module docs).
     pub fn to_json(&self) -> Value {
         self.fields().to_value()
