@@ -1,6 +1,6 @@
 //! `verifyJwt` of `@clerk/backend@3.25.0`, and the machine-JWT steps built on it.
 //!
-//! [`verify_jwt`] runs the reference's checks in its order (§3.1): header
+//! [`verify_jwt`] runs the reference's checks in its order: header
 //! `typ`, `alg`, then the signature **before any claim** (so a forged token
 //! never learns about configuration), then `sub`, `aud`, `azp`, `iss`, `exp`,
 //! `nbf`, `iat`. The token is decoded once by the caller ([`crate::decode`]).
@@ -30,7 +30,7 @@ use serde_json::Value;
 /// Options of `verifyJwt` (the machine paths use only some, see below).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct JwtVerifyOptions<'a> {
-    /// Expected audiences (lenient check, §3.6.2); empty = no check.
+    /// Expected audiences (`assertAudienceClaim`'s lenient check); empty = no check.
     pub audience: &'a [String],
     /// `authorizedParties`; empty = no check.
     pub authorized_parties: &'a [String],

@@ -1,7 +1,7 @@
 //! Fault injection on every network path (JWKS, opaque verify, create, revoke,
 //! list): each call ends within its deadline plus a small margin, with the
 //! right error kind / status / code, and is retried only where allowed
-//! (counted by the emulator). Issue 7 §4, catalogue K-05..K-11, O-04..O-08, O-13.
+//! (counted by the emulator). Catalogue rows K-05…K-11, O-04…O-08, O-13 (docs/SECURITY.md).
 
 mod common;
 
@@ -56,7 +56,7 @@ struct Outcome {
     status: Option<u16>,
     kind: Option<&'static str>,
     retry_after: Option<u64>,
-    /// §2.4 code for the BAPI paths.
+    /// The `handleClerkAPIError` code of the Backend API paths.
     code: Option<MachineErrorCode>,
     /// JWKS path: the TokenVerificationError reason.
     reason: Option<Reason>,

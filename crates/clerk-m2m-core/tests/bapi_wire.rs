@@ -1,4 +1,4 @@
-//! Wire format of every Backend API call and the §2.4 error mapping, against
+//! Wire format of every Backend API call and `handleClerkAPIError`'s error mapping, against
 //! the emulator over real sockets (its request log shows what was sent).
 
 mod common;

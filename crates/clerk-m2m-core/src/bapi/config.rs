@@ -34,7 +34,7 @@ impl BapiConfig {
         self.secret_key.as_ref().filter(|s| !s.is_empty())
     }
 
-    /// The M2M endpoints' credential: machine secret key, else secret key, else none (§2.3).
+    /// The M2M endpoints' credential: machine secret key, else secret key, else none (the reference's order).
     pub(super) fn m2m_credential<'a>(&'a self, per_call: Option<&'a Secret>) -> Option<&'a Secret> {
         per_call
             .filter(|s| !s.is_empty())

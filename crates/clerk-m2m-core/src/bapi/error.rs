@@ -86,7 +86,7 @@ pub fn failure_reason(e: &ClerkApiResponseError) -> FailureReason {
     }
 }
 
-/// `handleClerkAPIError` (§2.4): 401 → `secret-key-invalid` with the API's first
+/// `handleClerkAPIError` of the reference: 401 → `secret-key-invalid` with the API's first
 /// message (or `Invalid secret key`); 404 → `token-invalid` with
 /// `not_found_message` (empty → the usual one for `token_type`); anything
 /// else, including failures without a status → `unexpected-error`

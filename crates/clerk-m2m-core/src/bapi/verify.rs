@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{Map, Value};
 
 /// `POST {apiUrl}/m2m_tokens/verify` `{"token"}` with the machine secret key,
-/// else the secret key, else no `Authorization` header at all (§2.3, parity:
+/// else the secret key, else no `Authorization` header at all (the reference's order; parity:
 /// the Backend API's 401 then becomes `secret-key-invalid`).
 pub async fn verify_m2m_opaque(cfg: &BapiConfig, token: &str) -> Result<Value, ClerkApiResponseError> {
     verify_m2m_opaque_with_key(cfg, token, None).await

@@ -1,4 +1,4 @@
-//! The security catalogue (`../shared/spec/security-catalogue.md`) as executable tests: the
+//! The security catalogue (docs/SECURITY.md, "The adversarial catalogue") as executable tests: the
 //! rows about the core's semantics, run through the public router ([`Verifier`]) with a fixed
 //! clock, real RSA keys and, for JWKS and opaque tokens, the in-process emulator on 127.0.0.1.
 //!
