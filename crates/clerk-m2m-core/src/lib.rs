@@ -90,7 +90,7 @@ pub mod internals {
         pub use crate::base64url::{decode_loose, encode, is_valid_loose};
     }
     pub mod claims {
-        pub use crate::claims::{assert_activation_claim, assert_expiration_claim, assert_issued_at_claim, resolve_clock_skew};
+        pub use crate::claims::*;
     }
     pub mod json {
         pub use crate::json::{parse_segment, probe_string_field, FieldProbe};
