@@ -55,14 +55,15 @@ impl fmt::Debug for BapiConfig {
     }
 }
 
+/// A config for `url` with every default, for the tests of the client's files.
+#[cfg(test)]
+pub(super) fn cfg(url: &str) -> BapiConfig {
+    BapiConfig::new(Url::parse(url).unwrap())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn cfg(url: &str) -> BapiConfig {
-        BapiConfig::new(Url::parse(url).unwrap())
-    }
-
 
     #[test]
     fn credential_precedence() {

@@ -166,12 +166,9 @@ pub async fn list_m2m_tokens(cfg: &BapiConfig, params: &ListM2mTokensParams) -> 
 
 #[cfg(test)]
 mod tests {
+    use super::super::config::cfg;
     use super::*;
     use serde_json::json;
-
-    fn cfg(url: &str) -> BapiConfig {
-        BapiConfig::new(Url::parse(url).unwrap())
-    }
 
 
     #[test]

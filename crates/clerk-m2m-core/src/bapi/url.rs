@@ -89,11 +89,8 @@ pub fn jwks_url(cfg: &BapiConfig) -> Result<Url, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::config::cfg;
     use super::*;
-
-    fn cfg(url: &str) -> BapiConfig {
-        BapiConfig::new(Url::parse(url).unwrap())
-    }
 
 
     #[test]
