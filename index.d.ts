@@ -58,13 +58,10 @@ export declare class NativeVerifier {
   /** The full verification, network included, on the async runtime. */
   verifyRemote(token: string, m2MOnly: boolean): Promise<string>
   /**
-   * Verifies a batch on every core: local work is split across `threads`
-   * blocking threads (default: one per core), what needs the network runs
-   * concurrently. Outcomes in input order.
+   * Verifies a batch on every core, the calling thread included (it takes an equal share
+   * before this returns). Outcomes in input order.
    */
-  verifyMany(tokens: Array<string>, m2MOnly: boolean, threads?: number | undefined | null): Promise<Array<string>>
-  /** Threads a batch uses by default (one per core, at most 8). */
-  get batchWorkers(): number
+  verifyMany(tokens: Array<string>, m2MOnly: boolean): Promise<Array<string>>
   stats(): NativeVerifierStats
 }
 
@@ -117,7 +114,7 @@ export interface NativeEmulatorOptions {
   allowHosts?: Array<string>
 }
 
-/** Options of a [`NativeM2MClient`], already type-checked by `lib/m2m.js`. */
+/** Options of a `NativeM2MClient`, already type-checked by `lib/m2m.js`. */
 export interface NativeM2MClientOptions {
   secretKey?: string
   machineSecretKey?: string
@@ -125,7 +122,7 @@ export interface NativeM2MClientOptions {
   timeoutMs?: number
 }
 
-/** Counters and cache sizes of a [`NativeVerifier`] (`stats()` in JS). */
+/** Counters and cache sizes of a `NativeVerifier` (`stats()` in JS). */
 export interface NativeVerifierStats {
   /** Verifications settled on the calling thread (no network, no thread hop). */
   local: number
@@ -140,7 +137,7 @@ export interface NativeVerifierStats {
   signatureCacheEntries: number
 }
 
-/** Options of a [`NativeVerifier`], already type-checked by the JS layer (`lib/verify.js`). */
+/** Options of a `NativeVerifier`, already type-checked by the JS layer (`lib/verify.js`). */
 export interface NativeVerifyOptions {
   secretKey?: string
   machineSecretKey?: string

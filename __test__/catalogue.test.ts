@@ -1,4 +1,4 @@
-// The security catalogue (../shared/spec/security-catalogue.md), JS side: the rows that cross
+// The security catalogue (docs/SECURITY.md), JS side: the rows that cross
 // the napi boundary or involve the JS surface (rejected promises, JS objects and prototypes,
 // option validation in lib/, child processes). The core's semantics are tested row by row in
 // crates/clerk-m2m-core/tests/catalogue.rs (and J-73 in tests/wycheproof.rs); RSS, event-loop

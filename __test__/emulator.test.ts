@@ -25,7 +25,7 @@ afterAll(async () => {
 
 /**
  * `verifyMachineAuthToken` with the options the runtime reads: the published typings omit
- * `machineSecretKey`, which the opaque M2M path uses (spec §2.3).
+ * `machineSecretKey`, which the opaque M2M path uses.
  */
 function verify(token: string, options: { apiUrl?: string; secretKey?: string; machineSecretKey?: string; jwtKey?: string }) {
   return verifyMachineAuthToken(token, options as Parameters<typeof verifyMachineAuthToken>[1])

@@ -1,6 +1,6 @@
 // verifyMachineAuthToken / verifyM2MToken side by side with @clerk/backend@3.25.0,
 // both pointed at the same emulator (or the same PEM), over a generated corpus
-// that covers the security catalogue's JWT rows (§2) in PEM and JWKS modes and
+// that covers the security catalogue's JWT rows (J-…, docs/SECURITY.md) in PEM and JWKS modes and
 // opaque tokens with good, bad and missing keys.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyMachineAuthToken as ourVerify, verifyM2MToken as ourVerifyM2M } from '../lib/index.js'

@@ -12,45 +12,12 @@
 
 const native = require('./native.js')
 const { ClerkAPIResponseError, ClerkAPIError, InvalidOptionsError, ClerkTransportError, defineHidden } = require('./errors.js')
+const { describe, optString, optNumber, optBoolean, objectOrEmpty } = require('./guards.js')
 const { deserialize } = require('./resources.js')
 const { verifyM2MToken } = require('./verify.js')
 const { isM2MJwt } = require('./detect.js')
 
 const REQUIRE_ID_MESSAGE = 'A valid resource ID is required.'
-
-function describe(value) {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
-}
-
-/** A string option: falsy → undefined (the reference tests keys for truthiness); other types refused. */
-function optString(bag, name, where) {
-  const v = bag[name]
-  if (v === undefined || v === null || v === '' || v === false) return undefined
-  if (typeof v !== 'string') throw new InvalidOptionsError(`${where}${name} must be a string, received ${describe(v)}`)
-  return v
-}
-
-function optNumber(bag, name, where) {
-  const v = bag[name]
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'number') throw new InvalidOptionsError(`${where}${name} must be a number, received ${describe(v)}`)
-  return v
-}
-
-function optBoolean(bag, name, where) {
-  const v = bag[name]
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'boolean') throw new InvalidOptionsError(`${where}${name} must be a boolean, received ${describe(v)}`)
-  return v
-}
-
-function objectOrEmpty(value, what) {
-  if (value === undefined || value === null) return {}
-  if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidOptionsError(`${what} must be an object, received ${describe(value)}`)
-  return value
-}
 
 /**
  * Builds the reference's error from the native outcome: a ClerkAPIResponseError

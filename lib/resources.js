@@ -1,6 +1,6 @@
 'use strict'
 // Resource classes with the reference's constructors, field order and
-// `fromJSON` mappings, and its response `deserialize` rules (spec §5.5).
+// `fromJSON` mappings, and its response `deserialize` rules.
 
 class M2MToken {
   constructor(id, subject, scopes, claims, revoked, revocationReason, expired, expiration, createdAt, updatedAt, token) {

@@ -12,30 +12,10 @@ const { createHash } = require('node:crypto')
 const native = require('./native.js')
 const { MachineTokenVerificationError, InvalidOptionsError, ClerkTransportError, defineHidden } = require('./errors.js')
 const { M2MToken, IdPOAuthAccessToken, deserialize } = require('./resources.js')
+const { describe, argTypeError, optString, optFiniteNumber } = require('./guards.js')
 
 const NON_FINITE = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity }
 const num = (v) => (typeof v === 'string' && v in NON_FINITE ? NON_FINITE[v] : v)
-
-function describe(value) {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
-}
-
-function optString(options, name) {
-  const v = options[name]
-  if (v === undefined || v === null || v === '' || v === false) return undefined
-  if (typeof v !== 'string') throw new InvalidOptionsError(`${name} must be a string, received ${describe(v)}`)
-  return v
-}
-
-function optNumber(options, name) {
-  const v = options[name]
-  if (v === undefined || v === null) return undefined
-  if (typeof v !== 'number') throw new InvalidOptionsError(`${name} must be a number, received ${describe(v)}`)
-  if (!Number.isFinite(v)) throw new InvalidOptionsError(`${name} must be a finite number`)
-  return v
-}
 
 function audienceList(audience) {
   if (audience === undefined || audience === null || audience === '') return []
@@ -56,13 +36,13 @@ function normalizeOptions(options) {
     jwtKey: optString(options, 'jwtKey'),
     apiUrl: optString(options, 'apiUrl'),
     apiVersion: optString(options, 'apiVersion'),
-    clockSkewInMs: optNumber(options, 'clockSkewInMs'),
+    clockSkewInMs: optFiniteNumber(options, 'clockSkewInMs'),
     skipJwksCache: Boolean(options.skipJwksCache),
     audience: audienceList(options.audience),
-    timeoutMs: optNumber(options, 'timeoutMs'),
-    maxTokenBytes: optNumber(options, 'maxTokenBytes'),
+    timeoutMs: optFiniteNumber(options, 'timeoutMs'),
+    maxTokenBytes: optFiniteNumber(options, 'maxTokenBytes'),
     tokenCache: options.tokenCache === undefined ? undefined : Boolean(options.tokenCache),
-    opaqueCacheTtlMs: optNumber(options, 'opaqueCacheTtlMs'),
+    opaqueCacheTtlMs: optFiniteNumber(options, 'opaqueCacheTtlMs'),
   }
 }
 
@@ -280,6 +260,15 @@ function toResult(outcomeJson) {
   return resultOf(JSON.parse(outcomeJson))
 }
 
+/** {@link toResult}, with what it would throw as the value (a batch entry). */
+function resultOrError(outcomeJson) {
+  try {
+    return toResult(outcomeJson)
+  } catch (e) {
+    return e
+  }
+}
+
 /** A verified M2M JWT in the compact wire form (see `Outcome::to_wire_string` in the core). */
 function resultOfCompactM2M(a) {
   const data = new M2MToken(a[1], a[2], a[3], a[4], a[5], a[6], a[7], num(a[8]), num(a[9]), num(a[10]), undefined)
@@ -313,12 +302,6 @@ function resultOf(o) {
 const MODE_MACHINE = false
 const MODE_M2M_ONLY = true
 
-function argTypeError(message) {
-  const e = new TypeError(message)
-  e.code = 'ERR_INVALID_ARG_TYPE'
-  return e
-}
-
 // Not `async`: every failure is still a rejected promise, without a second promise per call.
 function verifyWith(token, options, m2mOnly) {
   if (typeof token !== 'string') return Promise.reject(argTypeError(`token must be a string, received ${describe(token)}`))
@@ -347,13 +330,6 @@ function verifyMachineAuthToken(token, options) {
 function verifyM2MToken(token, options) {
   return verifyWith(token, options, MODE_M2M_ONLY)
 }
-
-// verifyMany: the caller's thread takes an equal share of a batch (measured
-// best on 2 cores against 0.8–1.2 shares: the other share pays a thread hop,
-// this one builds every result), at most BATCH_OWN_MAX tokens (~4 ms of RSA
-// work) so the event loop is never held long.
-const BATCH_OWN_MAX = 128
-const asValue = (e) => e
 
 // A verifier its caller dropped without close() is released when it is collected.
 const abandoned = new FinalizationRegistry((verifier) => verifier.retire())
@@ -387,25 +363,9 @@ function createM2MVerifier(options = {}) {
       ensureOpen()
       if (!Array.isArray(tokens)) throw argTypeError(`tokens must be an array, received ${describe(tokens)}`)
       for (const t of tokens) if (typeof t !== 'string') throw argTypeError(`every token must be a string, received ${describe(t)}`)
-      const native = verifier.native
-      // The calling thread is a core too: it verifies a share of the batch
-      // itself (capped, so the event loop is never held for long) while the
-      // rest runs on the other cores.
-      const workers = native.batchWorkers
-      const own = workers > 1 ? Math.min(BATCH_OWN_MAX, Math.floor(tokens.length / workers)) : 0
-      const rest = own > 0 ? tokens.slice(own) : tokens
-      const theirs = rest.length > 0 ? native.verifyMany(rest, m2mOnly, own > 0 ? workers - 1 : workers) : Promise.resolve([])
-      const mine = []
-      for (let i = 0; i < own; i++) mine.push(verifier.verify(tokens[i], m2mOnly).catch(asValue))
-      const results = await Promise.all(mine)
-      for (const o of await theirs) {
-        try {
-          results.push(toResult(o))
-        } catch (e) {
-          results.push(e)
-        }
-      }
-      return results
+      // The core spreads the batch over every core, this thread included (Verifier::verify_batch).
+      const outcomes = await verifier.native.verifyMany(tokens, m2mOnly)
+      return outcomes.map(resultOrError)
     },
     /** Counters: calls settled without a thread hop (`local`), network calls (`remote`), cache sizes. */
     stats() {

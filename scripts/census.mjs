@@ -1,38 +1,26 @@
 #!/usr/bin/env node
-// The security catalogue census: which rows of the catalogue (../shared/spec/security-catalogue.md)
-// are covered by tests that carry the row's id, actually ran (not skipped, not ignored), passed
-// and made at least one assertion. The suites record what ran: the Vitest setup file
-// __test__/helpers/census.ts and the Rust helper crates/clerk-m2m-core/tests/census/mod.rs write
-// one JSON line per test into $CLERK_M2M_CENSUS_DIR; scripts/test.sh empties that directory, runs
-// every suite, then this script. Prints, per row, where its tests are (and rows run at a reduced
-// size in this run, with their size); exits 1 when a row has no counted test, when a test names
-// an id the catalogue does not have, or when nothing was recorded.
+// The security catalogue census: which rows of the catalogue (the tables of docs/SECURITY.md,
+// "The adversarial catalogue") are covered by tests that carry the row's id, actually ran (not
+// skipped, not ignored), passed and made at least one assertion. The suites record what ran: the
+// Vitest setup file __test__/helpers/census.ts and the Rust helper
+// crates/clerk-m2m-core/tests/census/mod.rs write one JSON line per test into
+// $CLERK_M2M_CENSUS_DIR; scripts/test.sh empties that directory, runs every suite, then this
+// script. Prints, per row, where its tests are (and rows run at a reduced size in this run, with
+// their size); exits 1 when a row has no counted test, when a test names an id the catalogue does
+// not have, or when nothing was recorded.
 //
 //   CLERK_M2M_CENSUS_DIR=target/census node scripts/census.mjs
-//   (CLERK_M2M_CENSUS_SPEC=<file> reads the rows from another copy of the catalogue)
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+//   (CLERK_M2M_CENSUS_SPEC=<file> reads the rows from another file's tables)
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
-/** The row ids of the catalogue as of this writing, used when ../shared is not there. */
-export const FALLBACK_ROWS = (
-  'J-01 J-02 J-03 J-04 J-05 J-06 J-07 J-10 J-11 J-12 J-13 J-14 J-15 J-16 J-17 J-18 J-19 J-20 J-30 J-31 J-32 J-33 J-34 J-35 ' +
-  'J-36 J-37 J-38 J-39 J-40 J-41 J-42 J-43 J-50 J-51 J-52 J-53 J-54 J-60 J-61 J-62 J-63 J-64 J-65 J-70 J-71 J-72 J-73 J-80 ' +
-  'J-81 J-82 J-83 J-84 J-85 J-86 J-87 J-88 J-89 J-90 J-100 J-101 J-102 J-103 J-104 J-110 J-111 J-112 J-113 J-114 J-115 J-116 ' +
-  'J-117 J-120 J-121 J-130 J-131 J-132 J-133 J-134 J-140 J-141 J-142 J-143 J-144 J-145 J-146 J-147 K-01 K-02 K-03 K-04 K-05 ' +
-  'K-06 K-07 K-08 K-09 K-10 K-11 K-12 K-13 K-14 K-15 K-16 K-17 K-18 K-19 K-20 O-01 O-02 O-03 O-04 O-05 O-06 O-07 O-08 O-09 ' +
-  'O-10 O-11 O-12 O-13 O-14 N-01 N-02 N-03 N-04 N-05 N-06 N-07 N-08 N-09 N-10'
-).split(' ')
-
-/** The catalogue's row ids, from the spec beside the repository (CI checks shared/ out there) or the list above. */
-export function catalogueRows(spec = process.env.CLERK_M2M_CENSUS_SPEC || resolve(ROOT, '..', 'shared', 'spec', 'security-catalogue.md')) {
-  if (existsSync(spec)) {
-    const ids = [...readFileSync(spec, 'utf8').matchAll(/^\|\s*([JKON]-\d+)\s*\|/gm)].map((m) => m[1])
-    if (ids.length > 0) return { rows: [...new Set(ids)], source: spec }
-  }
-  return { rows: FALLBACK_ROWS, source: 'the list in scripts/census.mjs' }
+/** The catalogue's row ids: the first cell of each table row of docs/SECURITY.md that is an id. */
+export function catalogueRows(spec = process.env.CLERK_M2M_CENSUS_SPEC || resolve(ROOT, 'docs', 'SECURITY.md')) {
+  const ids = existsSync(spec) ? [...readFileSync(spec, 'utf8').matchAll(/^\|\s*([JKON]-\d+)\s*\|/gm)].map((m) => m[1]) : []
+  return { rows: [...new Set(ids)], source: relative(ROOT, spec) || spec }
 }
 
 /** Every record the suites wrote (one JSON object a line). */
@@ -55,15 +43,35 @@ export function rowIds(record) {
   return [...new Set(record.name.match(/\b[JKON]-\d+\b/g) ?? [])]
 }
 
-/** Where a record's test is: `file:line`, the line of a Rust test found from its name. */
+/** The `.rs` files under `dir`, this one first. */
+function rustFilesUnder(dir, first) {
+  const all = []
+  const walk = (d) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name)
+      if (statSync(p).isDirectory()) walk(p)
+      else if (name.endsWith('.rs') && p !== first) all.push(p)
+    }
+  }
+  if (existsSync(dir)) walk(dir)
+  return [first, ...all]
+}
+
+/**
+ * Where a record's test is: `file:line`. A Rust record names the file of the test's first
+ * assertion, which may be a shared helper's; the test's own line is found by its function name
+ * in that file or the other files of the same test directory.
+ */
 export function location(record, root = ROOT) {
   if (record.line) return `${record.file}:${record.line}`
   if (record.runner === 'rust') {
     const fn = record.name.split('::').pop()
     const path = join(root, record.file)
-    if (existsSync(path)) {
-      const i = readFileSync(path, 'utf8').split('\n').findIndex((l) => new RegExp(`\\bfn ${fn}\\s*\\(`).test(l))
-      if (i >= 0) return `${record.file}:${i + 1}`
+    const definition = new RegExp(`\\bfn ${fn}\\s*\\(`)
+    for (const file of rustFilesUnder(dirname(path), path)) {
+      if (!existsSync(file)) continue
+      const i = readFileSync(file, 'utf8').split('\n').findIndex((l) => definition.test(l))
+      if (i >= 0) return `${relative(root, file)}:${i + 1}`
     }
   }
   return record.file
@@ -147,6 +155,10 @@ function main() {
     process.exit(1)
   }
   const { rows, source } = catalogueRows()
+  if (rows.length === 0) {
+    console.error(`catalogue census: no catalogue rows in ${source}`)
+    process.exit(1)
+  }
   const result = census(rows, records)
   console.log(render(rows, result, { source }))
   if (!records.some((r) => r.runner === 'rust') || !records.some((r) => r.runner === 'vitest')) {

@@ -5,8 +5,9 @@
 # (scripts/build-test-addon.sh); runs the Rust tests, the Vitest suites, the bench harness's tests,
 # the type checks, actionlint on the release workflow and the user-install test (the packed
 # tarballs installed into an empty project with no Rust); then the security catalogue census
-# (scripts/census.mjs), which counts only the row tests that ran and asserted. Every step runs;
-# the exit code is non-zero if any failed.
+# (scripts/census.mjs), which counts only the row tests that ran and asserted. The import-circle
+# check (scripts/check-circles.mjs) runs before the suites. Every step runs; the exit code is
+# non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,8 @@ export CLERK_M2M_CENSUS_DIR="$PWD/target/census"
 rm -rf "$CLERK_M2M_CENSUS_DIR" && mkdir -p "$CLERK_M2M_CENSUS_DIR"
 
 status=0
+echo "==> import circles (core crate, binding, lib/ and bin/)"
+node scripts/check-circles.mjs || status=1
 echo "==> Rust tests"
 cargo test --workspace --no-fail-fast --features clerk-m2m-native/test-hooks || status=1
 echo "==> Vitest"

@@ -1,6 +1,6 @@
 //! napi binding of the M2M token API client (`lib/m2m.js` builds the public
 //! `createM2MClient` on it). Type conversion only: the client lives in
-//! `clerk_m2m_core::m2m`.
+//! `clerk_m2m_core::M2mClient`.
 //!
 //! Every async method settles with one JSON string, `{"ok": body}` or
 //! `{"error": ClerkAPIResponseError fields}`, and never rejects: the JS layer
@@ -8,9 +8,9 @@
 //! task so that even a panic inside it becomes an `{"error"}` outcome rather
 //! than a lost promise.
 
-use clerk_m2m_core::errors::ClerkApiResponseError;
-use clerk_m2m_core::m2m::{self, M2mClient, RawM2mClientOptions};
-use clerk_m2m_core::secret::Secret;
+use crate::convert::{invalid_arg, NativeM2MClientOptions};
+use clerk_m2m_core::bapi::{CreateM2mTokenParams, ListM2mTokensParams, RevokeM2mTokenParams};
+use clerk_m2m_core::{internal_error_json, outcome_json, parse_params, ClerkApiResponseError, M2mClient, Secret};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
@@ -19,46 +19,22 @@ use std::sync::Arc;
 
 type ApiResult<T> = std::result::Result<T, ClerkApiResponseError>;
 
-/// Options of a [`NativeM2MClient`], already type-checked by `lib/m2m.js`.
-#[napi(object)]
-#[derive(Default)]
-pub struct NativeM2MClientOptions {
-    pub secret_key: Option<String>,
-    pub machine_secret_key: Option<String>,
-    pub api_url: Option<String>,
-    pub timeout_ms: Option<f64>,
-}
-
 /// `client.m2m` of `@clerk/backend`, without the JWT path of `verify` (done in JS with the verifier).
 #[napi]
 pub struct NativeM2MClient {
     inner: Arc<M2mClient>,
 }
 
-/// Runs `work` on the runtime and turns its result, or a panic inside it, into an outcome string.
+/// Runs `work` (reading the params inside it, so that params that do not fit settle as an error
+/// outcome) on the runtime, and turns its result, or a panic inside it, into an outcome string.
 async fn settle<F>(work: F) -> String
 where
     F: Future<Output = ApiResult<Value>> + Send + 'static,
 {
     match tokio::spawn(work).await {
-        Ok(result) => m2m::outcome_json(result),
-        Err(_) => m2m::internal_error_json("The M2M client failed unexpectedly (internal error)."),
+        Ok(result) => outcome_json(result),
+        Err(_) => internal_error_json("The M2M client failed unexpectedly (internal error)."),
     }
-}
-
-/// Parses the params string and runs `call` with them, all inside the spawned task;
-/// malformed params settle as an error outcome.
-async fn with_params<P, F, Fut>(params_json: String, parse: fn(&Value) -> ApiResult<P>, call: F) -> String
-where
-    P: Send + 'static,
-    F: FnOnce(P) -> Fut + Send + 'static,
-    Fut: Future<Output = ApiResult<Value>> + Send + 'static,
-{
-    settle(async move {
-        let params = m2m::parse_params(&params_json).and_then(|v| parse(&v))?;
-        call(params).await
-    })
-    .await
 }
 
 #[napi]
@@ -67,14 +43,7 @@ impl NativeM2MClient {
     /// `options` absent or `null` = every default.
     #[napi(constructor, catch_unwind)]
     pub fn new(options: Option<NativeM2MClientOptions>) -> Result<Self> {
-        let options = options.unwrap_or_default();
-        let raw = RawM2mClientOptions {
-            secret_key: options.secret_key,
-            machine_secret_key: options.machine_secret_key,
-            api_url: options.api_url,
-            timeout_ms: options.timeout_ms,
-        };
-        let client = M2mClient::new(raw).map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
+        let client = M2mClient::new(options.unwrap_or_default().into()).map_err(invalid_arg)?;
         Ok(NativeM2MClient { inner: Arc::new(client) })
     }
 
@@ -82,28 +51,28 @@ impl NativeM2MClient {
     #[napi]
     pub async fn create_token(&self, params: String) -> String {
         let client = Arc::clone(&self.inner);
-        with_params(params, m2m::create_params_from_json, move |p| async move { client.create_token(&p).await }).await
+        settle(async move { client.create_token(&parse_params::<CreateM2mTokenParams>(&params)?).await }).await
     }
 
     /// `POST /m2m_tokens/{id}/revoke`; `params` is the JSON of `{ m2mTokenId, revocationReason?, machineSecretKey? }`.
     #[napi]
     pub async fn revoke_token(&self, params: String) -> String {
         let client = Arc::clone(&self.inner);
-        with_params(params, m2m::revoke_params_from_json, move |p| async move { client.revoke_token(&p).await }).await
+        settle(async move { client.revoke_token(&parse_params::<RevokeM2mTokenParams>(&params)?).await }).await
     }
 
     /// `GET /m2m_tokens?…`; `params` is the JSON of `{ subject?, revoked?, expired?, limit?, offset?, machineSecretKey? }`.
     #[napi]
     pub async fn list(&self, params: String) -> String {
         let client = Arc::clone(&self.inner);
-        with_params(params, m2m::list_params_from_json, move |p| async move { client.list(&p).await }).await
+        settle(async move { client.list(&parse_params::<ListM2mTokensParams>(&params)?).await }).await
     }
 
     /// `POST /m2m_tokens/verify` `{"token"}` with the per-call machine key, else the client's keys.
     #[napi]
     pub async fn verify_opaque(&self, token: String, machine_secret_key: Option<String>) -> String {
         let client = Arc::clone(&self.inner);
-        let key = machine_secret_key.filter(|k| !k.is_empty()).map(Secret::new);
+        let key = Secret::present(machine_secret_key);
         settle(async move { client.verify_opaque(&token, key.as_ref()).await }).await
     }
 }

@@ -39,6 +39,7 @@ impl StrArg {
     /// each rejects anything over the ceiling as a JWT and reads at most four
     /// bytes (a prefix) of the rest, so a megabyte string costs a 16 KiB copy.
     /// A non-string argument is a `StringExpected` error.
+    #[inline]
     pub fn with_utf8_head<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
         let mut buf = [MaybeUninit::<u8>::uninit(); INLINE];
         Ok(f(self.read_head(&mut buf)?))
@@ -47,6 +48,7 @@ impl StrArg {
     /// Calls `f` with the whole string's UTF-8: from the stack when it fits (every
     /// string under the ceiling), else through an ordinary `String` (`isJwtFormat`
     /// has no ceiling, so it must see all of a long string).
+    #[inline]
     pub fn with_utf8<R>(&self, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
         let mut buf = [MaybeUninit::<u8>::uninit(); INLINE];
         let head = self.read_head(&mut buf)?;
@@ -61,6 +63,7 @@ impl StrArg {
     /// Copies up to INLINE - 1 bytes of the string's UTF-8 into `buf`. Node never
     /// writes part of a character, so a copy that was cut has more than INLINE - 5
     /// bytes, and one with fewer is the whole string.
+    #[inline]
     fn read_head<'b>(&self, buf: &'b mut [MaybeUninit<u8>; INLINE]) -> Result<&'b [u8]> {
         let mut len = 0usize;
         // SAFETY: `env` and `value` come from the current call's arguments; the buffer is

@@ -26,6 +26,6 @@ pub fn freeze_clock(ms: Option<f64>) -> Result<()> {
     if ms.is_some_and(|ms| !ms.is_finite()) {
         return Err(Error::new(Status::InvalidArg, "ms must be a finite number of milliseconds, or null"));
     }
-    clerk_m2m_core::clock::test_clock::freeze(ms);
+    clerk_m2m_core::test_clock::freeze(ms);
     Ok(())
 }

@@ -1,6 +1,6 @@
 // Loads the reference, @clerk/backend@3.25.0, including the helpers it does not
 // export. Its bundled chunk is copied next to the tests and one extra export
-// statement is appended (the spec's §0 method); the copy still resolves
+// statement is appended; the copy still resolves
 // @clerk/shared from the project's node_modules.
 import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'

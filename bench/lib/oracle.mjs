@@ -1,6 +1,6 @@
 // Loads @clerk/backend@3.25.0, including the detectors it does not export
-// (isM2MJwt, getMachineTokenType). Same method as __test__/helpers/oracle.ts
-// (the spec's §0): the package is copied, one `export { … }` line is appended to
+// (isM2MJwt, getMachineTokenType). Same method as __test__/helpers/oracle.ts:
+// the package is copied, one `export { … }` line is appended to
 // its machine-token chunk, and the copy is imported. The copy lives in
 // node_modules/.cache so it still resolves @clerk/shared from the project.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'

@@ -15,12 +15,13 @@
 use clerk_m2m_core::bapi::{
     self, BapiConfig, CreateM2mTokenParams, ListM2mTokensParams, RevokeM2mTokenParams,
 };
-use clerk_m2m_core::constants::TokenType;
-use clerk_m2m_core::errors::MachineErrorCode;
+use clerk_m2m_core::TokenType;
+use clerk_m2m_core::MachineErrorCode;
 use clerk_m2m_core::jwks::parse_jwks;
-use clerk_m2m_core::m2m::api_error_to_json;
-use clerk_m2m_core::resources::{APIKey, IdPOAuthAccessToken, M2MToken};
-use clerk_m2m_core::secret::Secret;
+use clerk_m2m_core::api_error_to_json;
+use clerk_m2m_core::internals::APIKey;
+use clerk_m2m_core::{IdPOAuthAccessToken, M2MToken};
+use clerk_m2m_core::Secret;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use std::io::{Read, Write};

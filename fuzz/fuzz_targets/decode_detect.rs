@@ -2,10 +2,11 @@
 //! probe used by detection always agrees with the full parse used by verification.
 #![no_main]
 
-use clerk_m2m_core::constants::TokenType;
-use clerk_m2m_core::decode::{decode_with_limit, split3, DecodeError};
-use clerk_m2m_core::json::{parse_segment, probe_string_field, FieldProbe};
-use clerk_m2m_core::{base64url, detect, redact};
+use clerk_m2m_core::TokenType;
+use clerk_m2m_core::internals::split3;
+use clerk_m2m_core::{decode_with_limit, DecodeError};
+use clerk_m2m_core::internals::json::{parse_segment, probe_string_field, FieldProbe};
+use clerk_m2m_core::internals::{base64url, classify_jwt, redact};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
@@ -40,16 +41,16 @@ fuzz_target!(|data: &[u8]| {
     let token = token.as_ref();
 
     // Detection.
-    let jwt_format = detect::is_jwt_format(token);
-    let class = detect::classify_jwt(token, 64 * 1024);
+    let jwt_format = clerk_m2m_core::is_jwt_format(token);
+    let class = classify_jwt(token, 64 * 1024);
     if class.is_some() {
         assert!(jwt_format);
     }
-    let kind = detect::get_machine_token_type(token);
+    let kind = clerk_m2m_core::get_machine_token_type(token);
     let _ = (
-        detect::is_oauth_jwt(token),
-        detect::is_machine_token(token),
-        detect::is_machine_token_by_prefix(token),
+        clerk_m2m_core::is_oauth_jwt(token),
+        clerk_m2m_core::is_machine_token(token),
+        clerk_m2m_core::is_machine_token_by_prefix(token),
     );
 
     // Decoding: the ceiling first, then three segments.

@@ -3,9 +3,9 @@
 //! to a key or to an error message, and an imported key never verifies a junk signature.
 #![no_main]
 
-use clerk_m2m_core::json::parse_segment;
+use clerk_m2m_core::internals::json::parse_segment;
 use clerk_m2m_core::jwks::{kid_lookup_key, kid_mismatch_error, parse_jwks};
-use clerk_m2m_core::keys::{
+use clerk_m2m_core::{
     verify_signature, JwtAlgorithm, VerificationKey, MAX_RSA_BITS, MIN_RSA_BITS,
 };
 use libfuzzer_sys::fuzz_target;

@@ -3,8 +3,9 @@
 //! its DER agree.
 #![no_main]
 
-use clerk_m2m_core::keys::{
-    decode_base64_lenient, RsaPublicKey, VerificationKey, MAX_RSA_BITS, MIN_RSA_BITS,
+use clerk_m2m_core::internals::decode_base64_lenient;
+use clerk_m2m_core::{
+    RsaPublicKey, VerificationKey, MAX_RSA_BITS, MIN_RSA_BITS,
 };
 use libfuzzer_sys::fuzz_target;
 

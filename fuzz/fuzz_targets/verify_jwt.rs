@@ -15,14 +15,15 @@ use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{self, KeyPair as _};
-use clerk_m2m_core::base64url::encode as b64;
-use clerk_m2m_core::claims;
-use clerk_m2m_core::clock::FixedClock;
-use clerk_m2m_core::decode::decode_with_limit;
-use clerk_m2m_core::detect::is_jwt_format;
-use clerk_m2m_core::options::{RawOptions, VerifyOptions};
-use clerk_m2m_core::resources::{IdPOAuthAccessToken, M2MToken};
-use clerk_m2m_core::verify::{Mode, Outcome, Verifier};
+use clerk_m2m_core::internals::base64url::encode as b64;
+use clerk_m2m_core::internals::claims;
+use clerk_m2m_core::FixedClock;
+use clerk_m2m_core::decode_with_limit;
+use clerk_m2m_core::is_jwt_format;
+use clerk_m2m_core::{RawOptions, VerifyOptions};
+use clerk_m2m_core::{IdPOAuthAccessToken, M2MToken};
+use clerk_m2m_core::Outcome;
+use clerk_m2m_core::{Mode, Verifier};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use std::sync::{Arc, LazyLock};
@@ -118,7 +119,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(json.is_object());
         if let Outcome::Verified { data, .. } = &outcome {
             let decoded = decode_with_limit(&token, 16 * 1024).expect("a verified token decodes");
-            if let clerk_m2m_core::verify::VerifiedData::M2MJwt(_) = data {
+            if let clerk_m2m_core::VerifiedData::M2MJwt(_) = data {
                 let sub = decoded
                     .payload
                     .get("sub")

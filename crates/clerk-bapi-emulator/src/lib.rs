@@ -14,7 +14,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Wire formats follow `@clerk/backend@3.25.0` (see the spec's §4.4, §5.4–5.6, §7): snake_case
+//! Wire formats follow `@clerk/backend@3.25.0` (the shapes its `M2MToken`, `IdPOAuthAccessToken` and `APIKey` resources read, and its error body): snake_case
 //! bodies, millisecond timestamps, `Content-Type: application/json`, Clerk's error body
 //! `{errors:[{code,message,long_message,meta?}], clerk_trace_id}`.
 //!

@@ -5,9 +5,9 @@
 //! signed by a fresh RSA-2048 key through the emulator's signer.
 
 use clerk_bapi_emulator::SigningKey;
-use clerk_m2m_core::options::{RawOptions, VerifyOptions};
-use clerk_m2m_core::verify::{Mode, Verifier};
-use clerk_m2m_core::{decode, detect};
+use clerk_m2m_core::{RawOptions, VerifyOptions};
+use clerk_m2m_core::{Mode, Verifier};
+use clerk_m2m_core::{decode, is_m2m_jwt};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use serde_json::json;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -43,7 +43,7 @@ fn hot_path(c: &mut Criterion) {
     let token = pool[0].clone();
 
     c.bench_function("decode (header + payload JSON, signature bytes)", |b| b.iter(|| decode(black_box(&token))));
-    c.bench_function("isM2MJwt", |b| b.iter(|| detect::is_m2m_jwt(black_box(&token))));
+    c.bench_function("isM2MJwt", |b| b.iter(|| is_m2m_jwt(black_box(&token))));
 
     // Signature-cache hit: everything a verification does except the RSA operation.
     let cached = verifier(key.public_key_pem(), true);
@@ -53,9 +53,9 @@ fn hot_path(c: &mut Criterion) {
 
     // The signature cache's own cost on a first sighting is its key (SHA-256) and an insert.
     // (A verify_local bench over a cycled pool would measure cache hits, not first sightings.)
-    let digest = clerk_m2m_core::keys::JwtAlgorithm::RS256.digest(token.as_bytes());
+    let digest = clerk_m2m_core::JwtAlgorithm::RS256.digest(token.as_bytes());
     c.bench_function("signature cache key (SHA-256 over key id, digest, signature)", |b| {
-        b.iter(|| clerk_m2m_core::sigcache::SignatureCache::key(7, clerk_m2m_core::keys::JwtAlgorithm::RS256, black_box(digest.as_ref()), &[0u8; 256]))
+        b.iter(|| clerk_m2m_core::sigcache::SignatureCache::key(7, clerk_m2m_core::JwtAlgorithm::RS256, black_box(digest.as_ref()), &[0u8; 256]))
     });
 
     // Every call does the RSA operation (distinct tokens, cache off).

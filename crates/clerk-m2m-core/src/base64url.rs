@@ -7,16 +7,15 @@
 //! crate's engine on a token's ~850 characters; a property test checks that
 //! both accept and produce the same); only the padding strip is ours.
 
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use base64::Engine;
 use std::mem::MaybeUninit;
 
 /// URL-safe alphabet, no padding accepted (we strip it first), canonical trailing bits required.
-const STRICT_URL_SAFE: GeneralPurpose = GeneralPurpose::new(
+#[cfg(any(test, feature = "test-hooks"))]
+const STRICT_URL_SAFE: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
     &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
+    base64::engine::GeneralPurposeConfig::new()
         .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone)
         .with_decode_allow_trailing_bits(false),
 );
 
@@ -72,6 +71,7 @@ pub fn is_valid_unpadded(input: &[u8]) -> bool {
 }
 
 /// True iff `input` would decode (same rules as [`decode_loose`]) without allocating the output.
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn is_valid_loose(input: &str) -> bool {
     let trimmed = input.trim_end_matches('=');
     let bytes = trimmed.as_bytes();
@@ -91,11 +91,13 @@ pub fn is_valid_loose(input: &str) -> bool {
     }
 }
 
-/// Encodes without padding (used by tests and by the emulator-facing helpers).
+/// Encodes without padding (tests build their tokens with it).
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn encode(bytes: &[u8]) -> String {
-    STRICT_URL_SAFE.encode(bytes)
+    base64::Engine::encode(&STRICT_URL_SAFE, bytes)
 }
 
+#[cfg(any(test, feature = "test-hooks"))]
 fn sextet(c: u8) -> u8 {
     match c {
         b'A'..=b'Z' => c - b'A',
@@ -109,6 +111,7 @@ fn sextet(c: u8) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
     use proptest::prelude::*;
 
     #[test]

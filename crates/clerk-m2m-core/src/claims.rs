@@ -3,7 +3,7 @@
 //! One small function per rule, each returning the reference's exact
 //! [`TokenVerificationError`] (reason, message, action). Values are read from
 //! the decoded JSON as `Option<&Value>` (`None` = JS `undefined`) and printed
-//! with [`crate::jsfmt`] so messages match byte for byte. Time checks take an
+//! with [`crate::js`] so messages match byte for byte. Time checks take an
 //! injected [`Clock`] and read it once per check, as the reference reads
 //! `Date.now()` once per check.
 //!
@@ -27,7 +27,7 @@
 
 use crate::clock::Clock;
 use crate::errors::{action, Reason, TokenVerificationError};
-use crate::jsfmt::{self, json_stringify, json_stringify_opt, number_to_string, set_utc_seconds_ms, time_clip, to_utc_string};
+use crate::js::{self, json_stringify, json_stringify_opt, number_to_string, set_utc_seconds_ms, time_clip, to_utc_string};
 use crate::keys::JwtAlgorithm;
 use crate::redact::echo_untrusted;
 use serde_json::Value;
@@ -100,8 +100,8 @@ pub fn assert_sub_claim(sub: Option<&Value>) -> Result<(), TokenVerificationErro
 /// `[value].flat().filter(truthy)` for a claim.
 fn flat_truthy(value: Option<&Value>) -> Vec<&Value> {
     match value {
-        Some(Value::Array(items)) => items.iter().filter(|v| jsfmt::is_truthy(Some(v))).collect(),
-        other => other.filter(|v| jsfmt::is_truthy(Some(v))).into_iter().collect(),
+        Some(Value::Array(items)) => items.iter().filter(|v| js::is_truthy(Some(v))).collect(),
+        other => other.filter(|v| js::is_truthy(Some(v))).into_iter().collect(),
     }
 }
 
@@ -298,7 +298,7 @@ pub fn assert_oauth_audience_claim<S: AsRef<str>>(aud: Option<&Value>, audience:
         return Ok(());
     }
     let from_token: Option<Vec<&str>> = match aud {
-        Some(v) if jsfmt::is_truthy(Some(v)) => match v {
+        Some(v) if js::is_truthy(Some(v)) => match v {
             Value::Array(_) => as_string_array(Some(v)),
             Value::String(s) => Some(vec![s.as_str()]),
             _ => None,

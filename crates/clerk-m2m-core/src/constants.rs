@@ -23,6 +23,11 @@ pub const JWT_CATEGORY_M2M_TOKEN: &str = "cl_B7d4PD333AAA";
 /// Neutral category some instances stamp on every class of token.
 pub const JWT_CATEGORY_IGNORE: &str = "cl_I7d4PD111III";
 
+/// The Backend API the reference talks to unless `apiUrl` says otherwise.
+pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
+/// The reference's default `apiVersion` (the JWKS path segment).
+pub const DEFAULT_API_VERSION: &str = "v1";
+
 /// The four token types of `@clerk/backend`'s `TokenType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TokenType {

@@ -229,18 +229,26 @@ impl TransportKind {
     }
 }
 
+impl serde::Serialize for TransportKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// Why the Backend API (or JWKS) gave no usable answer. `message` is ours and names
 /// the URL without query or credentials ([`crate::http::display_url`]): never a key or a token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialised (in this field order) as the `transport` of a rejection the JS layer receives.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Transport {
     pub kind: TransportKind,
+    pub message: String,
     /// The HTTP status, for [`TransportKind::Status`], [`TransportKind::RateLimited`] and [`TransportKind::Redirect`].
     pub status: Option<u16>,
     /// Seconds, from `Retry-After`.
+    #[serde(rename = "retryAfter")]
     pub retry_after: Option<u64>,
     /// How many times the request was sent (0 = never).
     pub attempts: u32,
-    pub message: String,
 }
 
 impl Transport {

@@ -189,17 +189,6 @@ pub fn clamp_timeout(timeout: Duration) -> Duration {
     timeout.clamp(MIN_TIMEOUT, MAX_TIMEOUT)
 }
 
-/// A deadline from a JavaScript number of milliseconds: non-finite or
-/// non-positive values give [`DEFAULT_TIMEOUT`], others are clamped.
-pub fn timeout_from_ms(ms: f64) -> Duration {
-    if !ms.is_finite() || ms <= 0.0 {
-        return DEFAULT_TIMEOUT;
-    }
-    let max_ms = MAX_TIMEOUT.as_millis() as f64;
-    // Finite and within (0, max_ms] after the min, so the conversion is exact enough and cannot panic.
-    clamp_timeout(Duration::from_secs_f64(ms.min(max_ms) / 1000.0))
-}
-
 /// `application/json` with any parameters, case-insensitively (`Application/JSON; charset=UTF-8`).
 pub fn is_json_media_type(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
@@ -400,13 +389,6 @@ mod tests {
         assert_eq!(clamp_timeout(Duration::ZERO), MIN_TIMEOUT);
         assert_eq!(clamp_timeout(Duration::MAX), MAX_TIMEOUT);
         assert_eq!(clamp_timeout(Duration::from_millis(800)), Duration::from_millis(800));
-        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.0, 0.0, -1e308] {
-            assert_eq!(timeout_from_ms(bad), DEFAULT_TIMEOUT, "{bad}");
-        }
-        assert_eq!(timeout_from_ms(1e308), MAX_TIMEOUT);
-        assert_eq!(timeout_from_ms(2f64.powi(64)), MAX_TIMEOUT);
-        assert_eq!(timeout_from_ms(250.0), Duration::from_millis(250));
-        assert_eq!(timeout_from_ms(1e-9), MIN_TIMEOUT);
     }
 
     #[test]

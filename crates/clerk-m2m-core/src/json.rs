@@ -127,6 +127,7 @@ impl<'de> Visitor<'de> for ValueSeed {
 }
 
 /// What a top-level JSON value says about one string-valued field.
+#[cfg(any(test, feature = "test-hooks"))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldProbe {
     /// The value is an object whose last `field` entry is a string.
@@ -138,6 +139,7 @@ pub enum FieldProbe {
 /// Parses `bytes` as a JWT segment would be parsed and reports only `field`,
 /// without building a tree. `None` means the segment is not valid JSON (where
 /// `JSON.parse` throws).
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn probe_string_field(bytes: &[u8], field: &str) -> Option<FieldProbe> {
     Some(probe_field(bytes, field, str::to_owned)?.map_or(FieldProbe::NotAString, FieldProbe::String))
 }

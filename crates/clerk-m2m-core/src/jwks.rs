@@ -23,7 +23,8 @@
 //! Failed fetches are not cached: the next miss fetches again (concurrent ones
 //! still share one fetch).
 
-use crate::bapi::{self, js_string, js_truthy, BapiConfig};
+use crate::bapi::{self, BapiConfig};
+use crate::js;
 use crate::clock::Clock;
 use crate::errors::{action, FailureReason, Reason, TokenVerificationError, Transport};
 use crate::keys::VerificationKey;
@@ -67,11 +68,6 @@ impl JwksScope {
             None => Secret::new("").fingerprint(),
         };
         JwksScope { api_url: api_url.to_owned(), api_version: api_version.to_owned(), secret_fingerprint }
-    }
-
-    /// The scope of validated verification options (uses `apiUrl` as given).
-    pub fn for_options(o: &crate::options::VerifyOptions) -> Self {
-        JwksScope::new(&o.api_url_raw, &o.api_version, o.secret_key.as_ref())
     }
 }
 
@@ -205,7 +201,7 @@ pub fn kid_lookup_key(kid: Option<&Value>) -> Cow<'_, str> {
     match kid {
         None => Cow::Borrowed("undefined"),
         Some(Value::String(s)) => Cow::Borrowed(s),
-        Some(v) => Cow::Owned(js_string(v)),
+        Some(v) => Cow::Owned(js::to_js_string(v)),
     }
 }
 
@@ -221,6 +217,7 @@ pub fn kid_mismatch_error(kid_key: &str) -> TokenVerificationError {
     .with_action(KID_MISMATCH_ACTION)
 }
 
+#[cfg(any(test, feature = "test-hooks"))]
 /// Reads a JWKS document into `kid → JWK` (last wins), as the reference's
 /// `keys.forEach(key => cache.keys[key.kid] = key)` would, with a key-count cap.
 /// The keys carry no expiry (see [`CachedJwk::expires_at_ms`]); the cache's fetches use
@@ -249,7 +246,7 @@ pub fn parse_jwks_fetched(doc: &Value, max_keys: usize, expires_at_ms: f64) -> R
     let items = match keys {
         Value::Array(items) if !items.is_empty() => items,
         Value::String(s) if !s.is_empty() => return Err(invalid("keys is not a list")),
-        Value::Object(o) if o.get("length").is_some_and(js_truthy) => return Err(invalid("keys is not a list")),
+        Value::Object(o) if js::is_truthy(o.get("length")) => return Err(invalid("keys is not a list")),
         _ => return Err(no_keys()),
     };
     if items.len() > max_keys {

@@ -1,6 +1,6 @@
 //! `verifyJwt` of `@clerk/backend@3.25.0`, and the machine-JWT steps built on it.
 //!
-//! [`verify_jwt`] runs the reference's checks in its order (§3.1): header
+//! [`verify_jwt`] runs the reference's checks in its order: header
 //! `typ`, `alg`, then the signature **before any claim** (so a forged token
 //! never learns about configuration), then `sub`, `aud`, `azp`, `iss`, `exp`,
 //! `nbf`, `iat`. The token is decoded once by the caller ([`crate::decode`]).
@@ -21,7 +21,7 @@ use crate::clock::Clock;
 use crate::constants::{JWT_CATEGORY_M2M_TOKEN, OAUTH_ACCESS_TOKEN_TYPES};
 use crate::decode::DecodedJwt;
 use crate::errors::{action, FailureReason, MachineErrorCode, MachineTokenVerificationError, Reason, TokenVerificationError};
-use crate::jsfmt::get;
+use crate::js::get;
 use crate::keys::{verify_signature_digest, VerificationKey};
 use crate::resources::{IdPOAuthAccessToken, M2MToken};
 use crate::sigcache::SignatureCache;
@@ -30,7 +30,7 @@ use serde_json::Value;
 /// Options of `verifyJwt` (the machine paths use only some, see below).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct JwtVerifyOptions<'a> {
-    /// Expected audiences (lenient check, §3.6.2); empty = no check.
+    /// Expected audiences (`assertAudienceClaim`'s lenient check); empty = no check.
     pub audience: &'a [String],
     /// `authorizedParties`; empty = no check.
     pub authorized_parties: &'a [String],
@@ -74,7 +74,7 @@ pub fn verify_jwt(
     let digest = alg.digest(signing_input);
     let cached = options.signature_cache.map(|c| (c, SignatureCache::key(public_key.id(), alg, digest.as_ref(), &decoded.signature)));
     let seen = cached.as_ref().is_some_and(|(c, k)| c.is_verified(k, clock.now_ms()));
-    let verified = if seen { Ok(true) } else { verify_signature_digest(alg, signing_input, &digest, &decoded.signature, public_key) };
+    let verified = if seen { Ok(true) } else { verify_signature_digest(alg, &digest, &decoded.signature, public_key) };
     match verified {
         Ok(true) => {
             if let (false, Some((c, k))) = (seen, cached) {
@@ -142,9 +142,9 @@ pub struct MachineJwtOptions<'a> {
     pub key_expires_at_ms: Option<f64>,
 }
 
-/// `verifyM2MJwt` once the key is resolved: category check, `verifyJwt`
-/// (default `typ` rule, lenient audience), then `M2MToken.fromJwtPayload`.
-/// Every failure but the category is `token-verification-failed`.
+/// `verifyM2MJwt` once the category passed ([`check_m2m_category`], which comes before any
+/// key work) and the key is resolved: `verifyJwt` (default `typ` rule, lenient audience), then
+/// `M2MToken.fromJwtPayload`. Every failure is `token-verification-failed`.
 /// Takes the decoded token: the payload's members move into the `M2MToken`.
 pub fn verify_m2m_jwt_with_key(
     token: &str,
@@ -153,7 +153,6 @@ pub fn verify_m2m_jwt_with_key(
     options: &MachineJwtOptions<'_>,
     clock: &dyn Clock,
 ) -> Result<(M2MToken, SignatureCheck), MachineTokenVerificationError> {
-    check_m2m_category(&decoded)?;
     let jwt_options = JwtVerifyOptions {
         audience: options.audience,
         clock_skew_ms: options.clock_skew_ms,
@@ -197,7 +196,7 @@ mod tests {
     use crate::decode::decode;
     use crate::keys::test_keys::{key_a, key_b, TestKey, RSA_1024_SPKI_PEM};
     use crate::keys::JwtAlgorithm;
-    use crate::resources::JsValue;
+    use crate::js::value::JsValue;
     use serde_json::json;
 
     const NOW_S: f64 = 1_666_648_250.0;
@@ -414,8 +413,10 @@ mod tests {
         assert_eq!(run(&t, &pem_key(), &JwtVerifyOptions::default()).unwrap_err().reason, Reason::TokenExpired);
     }
 
+    /// `verifyM2MJwt` with a key in hand: the category, then the key steps.
     fn m2m(token: &str, key: &VerificationKey, options: &MachineJwtOptions<'_>) -> Result<M2MToken, MachineTokenVerificationError> {
         let decoded = decode(token).unwrap();
+        check_m2m_category(&decoded)?;
         verify_m2m_jwt_with_key(token, decoded, key, options, &NOW).map(|(t, _)| t)
     }
 

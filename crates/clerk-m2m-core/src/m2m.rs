@@ -12,11 +12,12 @@
 
 use crate::bapi::{self, BapiConfig, CreateM2mTokenParams, ListM2mTokensParams, RevokeM2mTokenParams};
 use crate::errors::ClerkApiResponseError;
-use crate::options::{validate_api_url, OptionsError, DEFAULT_API_URL, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS};
+use crate::constants::DEFAULT_API_URL;
+use crate::options::{present, timeout, validate_api_url, OptionsError};
 use crate::secret::Secret;
+use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 use std::fmt;
-use std::time::Duration;
 
 /// Client options as they arrive from JavaScript (already type-checked there).
 #[derive(Default, Clone)]
@@ -44,26 +45,16 @@ pub struct M2mClient {
     cfg: BapiConfig,
 }
 
-fn non_empty(s: Option<String>) -> Option<Secret> {
-    s.filter(|s| !s.is_empty()).map(Secret::new)
-}
-
 impl M2mClient {
     /// Validates the options: `apiUrl` as for verification (https except
     /// loopback, no credentials), `timeoutMs` finite and within 1..=120000.
     /// Empty keys count as absent (the reference tests them for truthiness).
     pub fn new(raw: RawM2mClientOptions) -> Result<Self, OptionsError> {
-        let api_url_raw = raw.api_url.filter(|u| !u.is_empty()).unwrap_or_else(|| DEFAULT_API_URL.to_owned());
-        let api_url = validate_api_url(&api_url_raw)?;
-        let timeout_ms = raw.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
-        if !timeout_ms.is_finite() || !(1.0..=MAX_TIMEOUT_MS).contains(&timeout_ms) {
-            return Err(OptionsError(format!("timeoutMs must be a finite number between 1 and {MAX_TIMEOUT_MS}")));
-        }
+        let api_url = validate_api_url(&present(raw.api_url).unwrap_or_else(|| DEFAULT_API_URL.to_owned()))?;
         let mut cfg = BapiConfig::new(api_url);
-        cfg.secret_key = non_empty(raw.secret_key);
-        cfg.machine_secret_key = non_empty(raw.machine_secret_key);
-        // Checked above: finite and within 1..=120000, so the cast is exact enough and cannot overflow.
-        cfg.timeout = Duration::from_secs_f64(timeout_ms / 1000.0);
+        cfg.secret_key = Secret::present(raw.secret_key);
+        cfg.machine_secret_key = Secret::present(raw.machine_secret_key);
+        cfg.timeout = timeout(raw.timeout_ms)?;
         Ok(M2mClient { cfg })
     }
 
@@ -95,81 +86,17 @@ impl M2mClient {
 // ---------------------------------------------------------------------------
 // Parameters from JSON
 
-/// A parameter object that cannot be used: reported like a request refused before sending.
-fn bad_params(message: impl Into<String>) -> ClerkApiResponseError {
-    bapi::unexpected_error(bapi::KIND_INVALID_REQUEST, message)
-}
-
-fn object(params: &Value) -> Result<&Map<String, Value>, ClerkApiResponseError> {
-    match params {
-        Value::Object(o) => Ok(o),
-        _ => Err(bad_params("params must be an object")),
+/// A call's parameters from the JSON text `lib/m2m.js` sends (camelCase, as the caller wrote
+/// them, type-checked there): `CreateM2mTokenParams`, `RevokeM2mTokenParams` or
+/// `ListM2mTokensParams`. Text that does not fit is refused like a request that could not be
+/// built, never a panic; the message names no value (one could be a key).
+pub fn parse_params<T: DeserializeOwned>(params_json: &str) -> Result<T, ClerkApiResponseError> {
+    let refused = |what: &str| bapi::unexpected_error(bapi::KIND_INVALID_REQUEST, format!("The M2M client's parameters {what}."));
+    match serde_json::from_str::<Value>(params_json) {
+        Ok(params @ Value::Object(_)) => T::deserialize(params).map_err(|_| refused("do not have the expected types")),
+        Ok(_) => Err(refused("are not an object")),
+        Err(_) => Err(refused("are not valid JSON")),
     }
-}
-
-/// A string field; `null`/absent → `None`; other types are refused with the field's name.
-fn opt_string(o: &Map<String, Value>, name: &str) -> Result<Option<String>, ClerkApiResponseError> {
-    match o.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(bad_params(format!("{name} must be a string"))),
-    }
-}
-
-fn opt_number(o: &Map<String, Value>, name: &str) -> Result<Option<f64>, ClerkApiResponseError> {
-    match o.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or_else(|| bad_params(format!("{name} must be a number"))),
-        Some(_) => Err(bad_params(format!("{name} must be a number"))),
-    }
-}
-
-fn opt_bool(o: &Map<String, Value>, name: &str) -> Result<Option<bool>, ClerkApiResponseError> {
-    match o.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(bad_params(format!("{name} must be a boolean"))),
-    }
-}
-
-fn opt_secret(o: &Map<String, Value>) -> Result<Option<Secret>, ClerkApiResponseError> {
-    Ok(opt_string(o, "machineSecretKey")?.filter(|s| !s.is_empty()).map(Secret::new))
-}
-
-/// `createToken` params (camelCase, as the JS caller wrote them after `JSON.stringify`).
-/// `claims` is passed through as any JSON value (the reference sends what it is given).
-pub fn create_params_from_json(params: &Value) -> Result<CreateM2mTokenParams, ClerkApiResponseError> {
-    let o = object(params)?;
-    Ok(CreateM2mTokenParams {
-        machine_secret_key: opt_secret(o)?,
-        seconds_until_expiration: opt_number(o, "secondsUntilExpiration")?,
-        claims: o.get("claims").filter(|c| !c.is_null()).cloned(),
-        min_remaining_ttl_seconds: opt_number(o, "minRemainingTtlSeconds")?,
-        token_format: opt_string(o, "tokenFormat")?,
-    })
-}
-
-/// `revokeToken` params. An empty id is refused by `bapi` before any request.
-pub fn revoke_params_from_json(params: &Value) -> Result<RevokeM2mTokenParams, ClerkApiResponseError> {
-    let o = object(params)?;
-    Ok(RevokeM2mTokenParams {
-        m2m_token_id: opt_string(o, "m2mTokenId")?.unwrap_or_default(),
-        revocation_reason: opt_string(o, "revocationReason")?,
-        machine_secret_key: opt_secret(o)?,
-    })
-}
-
-/// `list` params.
-pub fn list_params_from_json(params: &Value) -> Result<ListM2mTokensParams, ClerkApiResponseError> {
-    let o = object(params)?;
-    Ok(ListM2mTokensParams {
-        machine_secret_key: opt_secret(o)?,
-        subject: opt_string(o, "subject")?,
-        revoked: opt_bool(o, "revoked")?,
-        expired: opt_bool(o, "expired")?,
-        limit: opt_number(o, "limit")?,
-        offset: opt_number(o, "offset")?,
-    })
 }
 
 // ---------------------------------------------------------------------------
@@ -207,7 +134,7 @@ pub fn api_error_to_json(e: &ClerkApiResponseError) -> Value {
         "reason": reason.as_str(),
     });
     if let (Some(t), Some(o)) = (reason.transport(), out.as_object_mut()) {
-        o.insert("transport".into(), json!({"kind": t.kind.as_str(), "message": t.message, "status": t.status, "retryAfter": t.retry_after, "attempts": t.attempts}));
+        o.insert("transport".into(), serde_json::to_value(t).unwrap_or(Value::Null));
     }
     out
 }
@@ -225,16 +152,24 @@ pub fn internal_error_json(message: &str) -> String {
     outcome_json(Err(bapi::unexpected_error("internal", message)))
 }
 
-/// Parses the params string the binding receives; a malformed string is refused, never a panic.
-pub fn parse_params(params_json: &str) -> Result<Value, ClerkApiResponseError> {
-    serde_json::from_str(params_json).map_err(|_| bad_params("params are not valid JSON"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::errors::ClerkApiError;
+
+    fn create_params_from_json(params: &Value) -> Result<CreateM2mTokenParams, ClerkApiResponseError> {
+        parse_params(&params.to_string())
+    }
+
+    fn revoke_params_from_json(params: &Value) -> Result<RevokeM2mTokenParams, ClerkApiResponseError> {
+        parse_params(&params.to_string())
+    }
+
+    fn list_params_from_json(params: &Value) -> Result<ListM2mTokensParams, ClerkApiResponseError> {
+        parse_params(&params.to_string())
+    }
     use clerk_bapi_emulator::{Emulator, Fault, FaultRule, Route};
+    use std::time::Duration;
 
     fn client(api_url: Option<&str>, timeout_ms: Option<f64>) -> Result<M2mClient, OptionsError> {
         M2mClient::new(RawM2mClientOptions { api_url: api_url.map(str::to_owned), timeout_ms, ..Default::default() })
@@ -283,8 +218,8 @@ mod tests {
         assert_eq!((l.subject.as_deref(), l.revoked, l.expired, l.limit, l.offset), (Some("mch_1"), Some(true), Some(false), Some(5.0), Some(0.0)));
         assert!(list_params_from_json(&json!({"revoked": "true"})).is_err());
         assert!(list_params_from_json(&json!({"limit": "5"})).is_err());
-        assert!(parse_params("{").is_err());
-        assert_eq!(parse_params("{}").unwrap(), json!({}));
+        assert!(parse_params::<Value>("{").is_err());
+        assert_eq!(parse_params::<Value>("{}").unwrap(), json!({}));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Opaque-token answers: single-flight for concurrent identical verifications,
-//! and an opt-in, short-lived result cache.
+//! Opaque tokens (`mt_`, `oat_`, `ak_`): verified by the Backend API, with single-flight for
+//! concurrent identical verifications and an opt-in, short-lived result cache.
 //!
 //! Single-flight is always on: N concurrent verifications of one token make
 //! one Backend API call and share its answer (the answer cannot differ between
@@ -8,7 +8,13 @@
 //! entry never outlives the token's own `expiration`. Only successful answers
 //! are cached — never 4xx/5xx/429 or network failures.
 
-use crate::verify::{Outcome, VerifiedData};
+use crate::bapi::{self, BapiConfig};
+use crate::claims;
+use crate::constants::TokenType;
+use crate::errors::{FailureReason, MachineErrorCode};
+use crate::js;
+use crate::jwt;
+use crate::outcome::{Outcome, VerifiedData};
 use quick_cache::sync::Cache;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -88,8 +94,16 @@ impl OpaqueAnswers {
     }
 
     /// Cached answers held now.
+    #[cfg(test)]
     pub fn cached(&self) -> usize {
         self.results.as_ref().map_or(0, |(cache, _)| cache.len())
+    }
+
+    /// Verifies an opaque token of `token_type` with the Backend API at `bapi` (an OAuth
+    /// token's audience against `audience`): the answer is cached, joined from a call in
+    /// flight, or asked for.
+    pub async fn verify(&self, bapi: &BapiConfig, token: &str, token_type: TokenType, audience: &[String], now_ms: impl Fn() -> f64) -> Outcome {
+        self.get(token, now_ms, || ask(bapi, token, token_type, audience)).await
     }
 
     /// The answer for `token`: cached, joined from a call in flight, or fetched by `fetch`.
@@ -133,11 +147,52 @@ impl OpaqueAnswers {
     }
 }
 
+/// One Backend API verification, its failure mapped as `handleClerkAPIError` maps it.
+async fn ask(bapi: &BapiConfig, token: &str, token_type: TokenType, audience: &[String]) -> Outcome {
+    let answer = match token_type {
+        TokenType::M2MToken => bapi::verify_m2m_opaque(bapi, token).await,
+        TokenType::OAuthToken => bapi::verify_oauth_opaque(bapi, token).await,
+        _ => bapi::verify_api_key(bapi, token).await,
+    };
+    let data = match answer {
+        Ok(data) => data,
+        Err(err) => {
+            let error = bapi::map_machine_error(token_type, &err, bapi::not_found_message(token_type));
+            return Outcome::Rejected { token_type, error };
+        }
+    };
+    if token_type == TokenType::OAuthToken {
+        if let Err(e) = claims::assert_oauth_audience_claim(js::get(&data, "aud"), audience) {
+            return Outcome::Rejected { token_type, error: jwt::machine_error(e) };
+        }
+    }
+    if let Some((reason, message)) = revoked_or_expired(&data, token_type) {
+        return Outcome::rejected(token_type, MachineErrorCode::TokenInvalid, reason, message);
+    }
+    Outcome::Verified { token_type, data: VerifiedData::Api(data) }
+}
+
+/// A 200 answer can still describe a dead token (`revoked`/`expired` set): the
+/// reference returns it as valid data; we reject it (README, O-09).
+fn revoked_or_expired(data: &Value, token_type: TokenType) -> Option<(FailureReason, String)> {
+    let noun = match token_type {
+        TokenType::M2MToken => "Machine token",
+        TokenType::OAuthToken => "OAuth token",
+        _ => "API key",
+    };
+    if js::get(data, "revoked") == Some(&Value::Bool(true)) {
+        Some((FailureReason::Revoked, format!("{noun} has been revoked.")))
+    } else if js::get(data, "expired") == Some(&Value::Bool(true)) {
+        Some((FailureReason::Expired, format!("{noun} has expired.")))
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::constants::TokenType;
-    use crate::errors::{FailureReason, MachineErrorCode, MachineTokenVerificationError};
+    use crate::errors::MachineTokenVerificationError;
     use serde_json::json;
     use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -253,5 +308,12 @@ mod tests {
         assert!(OpaqueAnswers::new(f64::NAN).results.is_none());
         assert!(OpaqueAnswers::new(0.0).results.is_none());
         assert!(OpaqueAnswers::new(-5.0).results.is_none());
+    }
+
+    #[test]
+    fn revoked_or_expired_answers_are_named() {
+        assert_eq!(revoked_or_expired(&json!({"revoked": true}), TokenType::M2MToken), Some((FailureReason::Revoked, "Machine token has been revoked.".to_owned())));
+        assert_eq!(revoked_or_expired(&json!({"expired": true}), TokenType::ApiKey), Some((FailureReason::Expired, "API key has expired.".to_owned())));
+        assert_eq!(revoked_or_expired(&json!({"revoked": "true", "expired": false}), TokenType::OAuthToken), None);
     }
 }

@@ -6,18 +6,16 @@
 //! clear [`OptionsError`] up front. Empty strings count as absent, because the
 //! reference tests every key for truthiness.
 
+use crate::claims::resolve_clock_skew;
+use crate::constants::{DEFAULT_API_URL, DEFAULT_API_VERSION};
 use crate::decode::DEFAULT_MAX_TOKEN_BYTES;
+use crate::http::{DEFAULT_TIMEOUT, MAX_TIMEOUT};
+use crate::opaque::MAX_RESULT_TTL_MS;
 use crate::secret::Secret;
 use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 use url::{Host, Url};
-
-pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
-pub const DEFAULT_API_VERSION: &str = "v1";
-pub const DEFAULT_TIMEOUT_MS: f64 = 5_000.0;
-/// Longest network deadline accepted: a verification is on a request's critical path.
-pub const MAX_TIMEOUT_MS: f64 = 120_000.0;
 /// Smallest and largest token ceilings accepted.
 pub const MIN_MAX_TOKEN_BYTES: f64 = 256.0;
 pub const MAX_MAX_TOKEN_BYTES: f64 = 1024.0 * 1024.0;
@@ -87,7 +85,9 @@ impl fmt::Debug for VerifyOptions {
     }
 }
 
-fn non_empty(s: Option<String>) -> Option<String> {
+/// A string option as the reference reads it: an empty string is as good as absent (it tests
+/// every key for truthiness; a secret key: [`Secret::present`]).
+pub fn present(s: Option<String>) -> Option<String> {
     s.filter(|s| !s.is_empty())
 }
 
@@ -136,46 +136,54 @@ fn finite(name: &str, v: f64) -> Result<f64, OptionsError> {
     }
 }
 
+/// `timeoutMs`: absent → [`DEFAULT_TIMEOUT`]; otherwise a finite number of milliseconds from 1 to
+/// [`MAX_TIMEOUT`] (a network call is on a request's critical path).
+pub fn timeout(timeout_ms: Option<f64>) -> Result<Duration, OptionsError> {
+    let Some(ms) = timeout_ms else { return Ok(DEFAULT_TIMEOUT) };
+    let max_ms = MAX_TIMEOUT.as_millis() as f64;
+    if !(1.0..=max_ms).contains(&finite("timeoutMs", ms)?) {
+        return Err(OptionsError(format!("timeoutMs must be between 1 and {max_ms}")));
+    }
+    // Both bounds were checked, so the conversion cannot overflow.
+    Ok(Duration::from_millis(ms as u64))
+}
+
 impl VerifyOptions {
     pub fn from_raw(raw: RawOptions) -> Result<Self, OptionsError> {
-        let api_url_raw = non_empty(raw.api_url).unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+        let api_url_raw = present(raw.api_url).unwrap_or_else(|| DEFAULT_API_URL.to_owned());
         let api_url = validate_api_url(&api_url_raw)?;
-        let api_version = non_empty(raw.api_version).unwrap_or_else(|| DEFAULT_API_VERSION.to_owned());
+        let api_version = present(raw.api_version).unwrap_or_else(|| DEFAULT_API_VERSION.to_owned());
         validate_api_version(&api_version)?;
         let clock_skew_in_ms = raw.clock_skew_in_ms.map(|v| finite("clockSkewInMs", v)).transpose()?;
-        let timeout_ms = finite("timeoutMs", raw.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS))?;
-        if !(1.0..=MAX_TIMEOUT_MS).contains(&timeout_ms) {
-            return Err(OptionsError(format!("timeoutMs must be between 1 and {MAX_TIMEOUT_MS}")));
-        }
+        let timeout = timeout(raw.timeout_ms)?;
         let max_bytes = finite("maxTokenBytes", raw.max_token_bytes.unwrap_or(DEFAULT_MAX_TOKEN_BYTES as f64))?;
         if !(MIN_MAX_TOKEN_BYTES..=MAX_MAX_TOKEN_BYTES).contains(&max_bytes) || max_bytes.fract() != 0.0 {
             return Err(OptionsError(format!("maxTokenBytes must be a whole number between {MIN_MAX_TOKEN_BYTES} and {MAX_MAX_TOKEN_BYTES}")));
         }
         let opaque_cache_ttl_ms = finite("opaqueCacheTtlMs", raw.opaque_cache_ttl_ms.unwrap_or(0.0))?;
-        if !(0.0..=crate::opaque::MAX_RESULT_TTL_MS).contains(&opaque_cache_ttl_ms) {
-            return Err(OptionsError(format!("opaqueCacheTtlMs must be between 0 and {}", crate::opaque::MAX_RESULT_TTL_MS)));
+        if !(0.0..=MAX_RESULT_TTL_MS).contains(&opaque_cache_ttl_ms) {
+            return Err(OptionsError(format!("opaqueCacheTtlMs must be between 0 and {MAX_RESULT_TTL_MS}")));
         }
         Ok(VerifyOptions {
-            secret_key: non_empty(raw.secret_key).map(Secret::new),
-            machine_secret_key: non_empty(raw.machine_secret_key).map(Secret::new),
-            jwt_key: non_empty(raw.jwt_key),
+            secret_key: Secret::present(raw.secret_key),
+            machine_secret_key: Secret::present(raw.machine_secret_key),
+            jwt_key: present(raw.jwt_key),
             api_url_raw,
             api_url,
             api_version,
             clock_skew_in_ms,
             skip_jwks_cache: raw.skip_jwks_cache,
             audience: raw.audience.into_iter().filter(|a| !a.is_empty()).collect(),
-            // Both bounds were checked above, so the conversion cannot overflow.
-            timeout: Duration::from_millis(timeout_ms as u64),
+            timeout,
             max_token_bytes: max_bytes as usize,
             token_cache: raw.token_cache.unwrap_or(true),
             opaque_cache_ttl_ms,
         })
     }
 
-    /// The skew `verifyJwt` uses: the given value if finite, else 5000 ms.
+    /// The skew `verifyJwt` uses: the given value (validated finite), else the default.
     pub fn effective_clock_skew_ms(&self) -> f64 {
-        self.clock_skew_in_ms.unwrap_or(5_000.0)
+        resolve_clock_skew(self.clock_skew_in_ms)
     }
 }
 

@@ -30,6 +30,17 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// A secret given as an option or a parameter: an empty string is as good as absent (the
+    /// reference tests keys for truthiness).
+    pub fn present(value: Option<String>) -> Option<Secret> {
+        value.filter(|s| !s.is_empty()).map(Secret::new)
+    }
+
+    /// [`Secret::present`] as serde reads a parameter (`null`, absent and `""` are `None`).
+    pub fn deserialize_present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Secret>, D::Error> {
+        Ok(Secret::present(serde::Deserialize::deserialize(deserializer)?))
+    }
 }
 
 impl fmt::Debug for Secret {

@@ -8,23 +8,23 @@
 //! Both produce the same [`Outcome`] for the same token; the binding tries the
 //! first and falls back to the second, so the common case never hops threads.
 
-use crate::bapi::{self, BapiConfig};
-use crate::claims;
+use crate::bapi::BapiConfig;
 use crate::clock::{Clock, SystemClock};
 use crate::constants::*;
 use crate::decode::{decode_with_limit, DecodedJwt};
 use crate::detect::is_jwt_format;
-use crate::errors::{FailureReason, MachineErrorCode, MachineTokenVerificationError};
-use crate::jsfmt;
-use crate::jwks::{self, JwksScope};
+use crate::errors::{FailureReason, MachineErrorCode};
+use crate::js;
+use crate::jwks::{self, CachedJwk, JwksScope};
 use crate::jwt::{self, MachineJwtOptions, SignatureCheck};
 use crate::keys::VerificationKey;
 use crate::options::VerifyOptions;
 use crate::redact::echo_untrusted;
-use crate::resources::{IdPOAuthAccessToken, JsJson, M2MToken};
 use crate::opaque::OpaqueAnswers;
+use crate::outcome::{Outcome, VerifiedData};
 use crate::sigcache;
-use serde_json::{json, Value};
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Which public function is asking.
@@ -36,218 +36,7 @@ pub enum Mode {
     M2MOnly,
 }
 
-/// A successful verification's data.
-#[derive(Debug, Clone, PartialEq)]
-pub enum VerifiedData {
-    M2MJwt(M2MToken),
-    OAuthJwt(IdPOAuthAccessToken),
-    /// The Backend API's JSON answer, deserialised by the JS layer like the reference's `deserialize`.
-    Api(Value),
-}
-
-/// The settled result of one verification.
-// Not boxed: a verification builds one `Outcome` and moves it a few times;
-// a box would be one more allocation on the hot path.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    Verified { token_type: TokenType, data: VerifiedData },
-    Rejected { token_type: TokenType, error: MachineTokenVerificationError },
-    /// The reference throws `Error('Unknown machine token type')`.
-    Unroutable,
-}
-
-pub const UNKNOWN_MACHINE_TOKEN_TYPE: &str = "Unknown machine token type";
 const NOT_AN_M2M_TOKEN: &str = "The token is not an M2M token: expected an M2M JWT (sub starting with 'mch_') or an opaque token starting with 'mt_'.";
-
-impl Outcome {
-    fn rejected(token_type: TokenType, code: MachineErrorCode, reason: FailureReason, message: impl Into<String>) -> Self {
-        Outcome::Rejected { token_type, error: MachineTokenVerificationError::new(code, reason, message) }
-    }
-
-    /// The compact form the JS layer turns into `{ data, tokenType, errors }`.
-    pub fn to_json(&self) -> Value {
-        match self {
-            Outcome::Verified { token_type, data } => {
-                let (kind, data) = match data {
-                    VerifiedData::M2MJwt(t) => ("m2m", t.to_json()),
-                    VerifiedData::OAuthJwt(t) => ("oauth", t.to_json()),
-                    VerifiedData::Api(v) => ("api", v.clone()),
-                };
-                json!({ "tokenType": token_type.as_str(), "kind": kind, "data": data })
-            }
-            Outcome::Rejected { token_type, error } => {
-                let mut e = json!({
-                    "code": error.code.as_str(),
-                    "message": error.message,
-                    "status": error.status,
-                    "action": error.action,
-                    "reason": error.reason.as_str(),
-                });
-                if let (Some(t), Some(obj)) = (error.reason.transport(), e.as_object_mut()) {
-                    obj.insert("transport".into(), json!({"kind": t.kind.as_str(), "message": t.message, "status": t.status, "retryAfter": t.retry_after, "attempts": t.attempts}));
-                }
-                json!({ "tokenType": token_type.as_str(), "error": e })
-            }
-            Outcome::Unroutable => json!({ "throw": UNKNOWN_MACHINE_TOKEN_TYPE }),
-        }
-    }
-
-    /// [`Outcome::to_json`] as text, written straight from the fields (no
-    /// [`Value`] tree, no clones): what crosses the napi boundary.
-    pub fn to_json_string(&self) -> String {
-        self.to_json_string_with(None)
-    }
-
-    /// What the binding sends to JS: [`Outcome::to_json_string_with`], except
-    /// that a verified M2M JWT (the hot path) is a positional array, which
-    /// `JSON.parse` reads in about half the time of the object (measured:
-    /// 1.0 µs against 1.9 µs):
-    /// `["m2m", id, subject, scopes, claims, revoked, revocationReason, expired,
-    /// expiration, createdAt, updatedAt, reuseUntil | null]` (numbers as in
-    /// [`Outcome::to_json`]). Used only when no field but `token` is undefined.
-    pub fn to_wire_string(&self, reuse_until: Option<f64>) -> String {
-        let Outcome::Verified { data: VerifiedData::M2MJwt(t), .. } = self else {
-            return self.to_json_string_with(reuse_until);
-        };
-        let [id, subject, scopes, claims, revoked, revocation_reason, expired, expiration, created_at, updated_at, token] = t.fields().0.map(|(_, v)| v);
-        let fields = [id, subject, scopes, claims, revoked, revocation_reason, expired, expiration, created_at, updated_at];
-        if fields.iter().any(|f| f.is_undefined()) || !token.is_undefined() {
-            return self.to_json_string_with(reuse_until);
-        }
-        let j = |v| JsJson(v);
-        let compact =
-            ("m2m", j(id), j(subject), j(scopes), j(claims), j(revoked), j(revocation_reason), j(expired), j(expiration), j(created_at), j(updated_at), reuse_until);
-        let mut out = Vec::with_capacity(384);
-        match serde_json::to_writer(&mut out, &compact) {
-            Ok(()) => String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-            Err(_) => self.to_json_string_with(reuse_until),
-        }
-    }
-
-    /// [`Outcome::to_json_string`] with `reuseUntil` (ms) appended to a verified outcome.
-    pub fn to_json_string_with(&self, reuse_until: Option<f64>) -> String {
-        let wire = match self {
-            Outcome::Verified { token_type, data } => Wire::Verified {
-                token_type: token_type.as_str(),
-                kind: match data {
-                    VerifiedData::M2MJwt(_) => "m2m",
-                    VerifiedData::OAuthJwt(_) => "oauth",
-                    VerifiedData::Api(_) => "api",
-                },
-                data: match data {
-                    VerifiedData::M2MJwt(t) => WireData::M2M(t.fields()),
-                    VerifiedData::OAuthJwt(t) => WireData::OAuth(t.fields()),
-                    VerifiedData::Api(v) => WireData::Api(v),
-                },
-                reuse_until,
-            },
-            Outcome::Rejected { token_type, error } => Wire::Rejected {
-                token_type: token_type.as_str(),
-                error: WireError {
-                    code: error.code.as_str(),
-                    message: &error.message,
-                    status: error.status,
-                    action: error.action.as_deref(),
-                    reason: error.reason.as_str(),
-                    transport: error.reason.transport().map(|t| WireTransport {
-                        kind: t.kind.as_str(),
-                        message: &t.message,
-                        status: t.status,
-                        retry_after: t.retry_after,
-                        attempts: t.attempts,
-                    }),
-                },
-            },
-            Outcome::Unroutable => Wire::Unroutable { throw: UNKNOWN_MACHINE_TOKEN_TYPE },
-        };
-        let mut out = Vec::with_capacity(512);
-        match serde_json::to_writer(&mut out, &wire) {
-            // serde_json writes UTF-8 only; the fallback is unreachable but never panics.
-            Ok(()) => String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-            Err(_) => self.to_json().to_string(),
-        }
-    }
-
-    /// Until when (ms) the same token would get exactly this outcome again, for
-    /// a verified JWT: its time claims only tighten with time (`exp` is the
-    /// one upper bound; `nbf`/`iat` already passed), so the answer holds until
-    /// `exp` (minus a second for truncation, plus the skew), and at most the
-    /// JWKS TTL. `None` for anything else (rejections and opaque answers are
-    /// never reused this way).
-    pub fn reusable_until(&self, now_ms: f64, clock_skew_ms: f64) -> Option<f64> {
-        let Outcome::Verified { data, .. } = self else { return None };
-        let expiration = match data {
-            VerifiedData::M2MJwt(t) => t.expiration.as_f64(),
-            VerifiedData::OAuthJwt(t) => t.expiration.as_f64(),
-            VerifiedData::Api(_) => return None,
-        };
-        let cap = now_ms + REUSE_MAX_MS;
-        let until = match expiration {
-            Some(e) if e.is_finite() => (e - 1000.0 + clock_skew_ms).min(cap),
-            _ => cap,
-        };
-        (until > now_ms).then_some(until)
-    }
-}
-
-/// The wire form of an [`Outcome`] (same keys, same order as [`Outcome::to_json`]).
-// A transient value on the stack, serialised once: boxing the large variant would only add an allocation.
-#[allow(clippy::large_enum_variant)]
-#[derive(serde::Serialize)]
-#[serde(untagged)]
-enum Wire<'a> {
-    Verified {
-        #[serde(rename = "tokenType")]
-        token_type: &'a str,
-        kind: &'a str,
-        data: WireData<'a>,
-        #[serde(rename = "reuseUntil", skip_serializing_if = "Option::is_none")]
-        reuse_until: Option<f64>,
-    },
-    Rejected {
-        #[serde(rename = "tokenType")]
-        token_type: &'a str,
-        error: WireError<'a>,
-    },
-    Unroutable {
-        throw: &'a str,
-    },
-}
-
-#[derive(serde::Serialize)]
-#[serde(untagged)]
-enum WireData<'a> {
-    M2M(crate::resources::Fields<'a, 11>),
-    OAuth(crate::resources::Fields<'a, 13>),
-    Api(&'a Value),
-}
-
-/// A rejection: the reference's fields, then ours (`reason`, and for `unavailable` the transport failure).
-#[derive(serde::Serialize)]
-struct WireError<'a> {
-    code: &'a str,
-    message: &'a str,
-    status: Option<u16>,
-    action: Option<&'a str>,
-    reason: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    transport: Option<WireTransport<'a>>,
-}
-
-#[derive(serde::Serialize)]
-struct WireTransport<'a> {
-    kind: &'a str,
-    message: &'a str,
-    status: Option<u16>,
-    #[serde(rename = "retryAfter")]
-    retry_after: Option<u64>,
-    attempts: u32,
-}
-
-/// Longest reuse of a verified JWT outcome: the JWKS TTL (a JWKS-verified outcome is
-/// further bounded by the expiry of the fetch that supplied its key).
-pub const REUSE_MAX_MS: f64 = 300_000.0;
 
 /// A settled outcome from [`Verifier::verify_local_answer`].
 #[derive(Debug, Clone, PartialEq)]
@@ -269,13 +58,63 @@ impl Answer {
     }
 }
 
-/// Where a token goes after the local checks.
+/// Where a token goes after the local checks (the first step, [`Verifier::route`]).
 #[allow(clippy::large_enum_variant)] // short-lived, on the stack: see `Outcome`
 enum Route<'t> {
+    /// Settled without a key (a rejection, or unroutable).
     Done(Outcome),
-    M2MJwt(DecodedJwt<'t>),
-    OAuthJwt(DecodedJwt<'t>),
+    /// A JWT to verify with a key: an M2M JWT whose category passed, or an OAuth JWT.
+    Jwt(DecodedJwt<'t>, JwtKind),
+    /// An opaque token, verified by the Backend API.
     Opaque(TokenType),
+}
+
+/// The two kinds of machine JWT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JwtKind {
+    M2M,
+    OAuth,
+}
+
+impl JwtKind {
+    fn token_type(self) -> TokenType {
+        match self {
+            JwtKind::M2M => TokenType::M2MToken,
+            JwtKind::OAuth => TokenType::OAuthToken,
+        }
+    }
+}
+
+/// The key a JWT is verified with: the parsed `jwtKey`, or a JWKS entry.
+enum Key<'v> {
+    Pem(&'v VerificationKey),
+    Jwk(Arc<CachedJwk>),
+}
+
+impl Key<'_> {
+    fn verification_key(&self) -> &VerificationKey {
+        match self {
+            Key::Pem(key) => key,
+            Key::Jwk(jwk) => &jwk.key,
+        }
+    }
+
+    /// See [`Answer::key_expires_at_ms`].
+    fn expires_at_ms(&self) -> Option<f64> {
+        match self {
+            Key::Pem(_) => None,
+            Key::Jwk(jwk) => Some(jwk.expires_at_ms),
+        }
+    }
+}
+
+/// What the second step ([`Verifier::resolve_key`]) found without the network.
+enum Resolved<'v> {
+    Key(Key<'v>),
+    /// Neither `jwtKey` nor `secretKey`: the reference's `Failed to resolve JWK during verification.`
+    NoKey,
+    /// The key is behind a JWKS fetch (a cold or expired cache, or `skipJwksCache`).
+    Fetch,
 }
 
 /// How the JWT key is found.
@@ -296,6 +135,10 @@ pub struct Verifier {
     key_source: KeySource,
     opaque: OpaqueAnswers,
     clock: Arc<dyn Clock>,
+    /// Verifications settled without the network ([`Verifier::verify_local_answer`]), and
+    /// full ones ([`Verifier::verify`]).
+    local: AtomicU64,
+    remote: AtomicU64,
 }
 
 impl Verifier {
@@ -310,12 +153,21 @@ impl Verifier {
             (None, None) => KeySource::None,
         };
         Verifier {
-            bapi: BapiConfig::from_verify_options(&options),
-            scope: JwksScope::for_options(&options),
+            bapi: BapiConfig {
+                api_url: options.api_url.clone(),
+                api_version: options.api_version.clone(),
+                secret_key: options.secret_key.clone(),
+                machine_secret_key: options.machine_secret_key.clone(),
+                timeout: options.timeout,
+            },
+            // `apiUrl` as given: the reference does not normalise it (a trailing slash is another scope).
+            scope: JwksScope::new(&options.api_url_raw, &options.api_version, options.secret_key.as_ref()),
             key_source,
             opaque: OpaqueAnswers::new(options.opaque_cache_ttl_ms),
             options,
             clock,
+            local: AtomicU64::new(0),
+            remote: AtomicU64::new(0),
         }
     }
 
@@ -356,44 +208,40 @@ impl Verifier {
         }
     }
 
-    fn jwt_options(&self, key_expires_at_ms: Option<f64>) -> MachineJwtOptions<'_> {
-        MachineJwtOptions {
-            audience: &self.options.audience,
-            clock_skew_ms: self.options.clock_skew_in_ms,
-            signature_cache: self.options.token_cache.then(sigcache::global),
-            key_expires_at_ms,
-        }
-    }
-
-    /// The routing of `verifyMachineAuthToken` up to the first point that may need a key or the network.
+    /// Step 1: the routing of `verifyMachineAuthToken` (and the M2M category check) up to the
+    /// first point that may need a key or the network.
     fn route<'t>(&self, token: &'t str, mode: Mode) -> Route<'t> {
         let max = self.options.max_token_bytes;
         if is_jwt_format(token) {
             let decoded = match decode_with_limit(token, max) {
                 Ok(d) => d,
                 Err(e) => {
-                    let reason = if matches!(e, crate::DecodeError::TooLarge { .. }) { FailureReason::TooLarge } else { FailureReason::Malformed };
+                    let reason = if matches!(e, crate::decode::DecodeError::TooLarge { .. }) { FailureReason::TooLarge } else { FailureReason::Malformed };
                     return Route::Done(Outcome::rejected(TokenType::M2MToken, MachineErrorCode::TokenInvalid, reason, e.to_string()));
                 }
             };
             // A `null` or non-object payload/header has no `sub`/`typ` (the reference throws a TypeError here).
-            if let Some(Value::String(sub)) = jsfmt::get(&decoded.payload, "sub") {
+            if let Some(Value::String(sub)) = js::get(&decoded.payload, "sub") {
                 if sub.starts_with(M2M_SUBJECT_PREFIX) {
-                    return Route::M2MJwt(decoded);
+                    // The category comes before any key work or network.
+                    return match jwt::check_m2m_category(&decoded) {
+                        Ok(()) => Route::Jwt(decoded, JwtKind::M2M),
+                        Err(error) => Route::Done(Outcome::Rejected { token_type: TokenType::M2MToken, error }),
+                    };
                 }
             }
             if mode == Mode::M2MOnly {
                 return Route::Done(Outcome::rejected(TokenType::M2MToken, MachineErrorCode::TokenInvalid, FailureReason::WrongType, NOT_AN_M2M_TOKEN));
             }
-            let typ = jsfmt::get(&decoded.header, "typ");
+            let typ = js::get(&decoded.header, "typ");
             if let Some(Value::String(t)) = typ {
                 if OAUTH_ACCESS_TOKEN_TYPES.contains(&t.as_str()) {
-                    return Route::OAuthJwt(decoded);
+                    return Route::Jwt(decoded, JwtKind::OAuth);
                 }
             }
             let shown = match typ {
                 None | Some(Value::Null) => "missing".to_owned(),
-                Some(v) => echo_untrusted(&jsfmt::to_js_string(v)),
+                Some(v) => echo_untrusted(&js::to_js_string(v)),
             };
             let message = format!(
                 "Invalid JWT type: {shown}. Expected one of: {} for OAuth, or sub starting with 'mch_' for M2M",
@@ -427,35 +275,50 @@ impl Verifier {
         Route::Opaque(token_type)
     }
 
-    /// `key_expires_at_ms`: see [`Answer::key_expires_at_ms`].
-    fn finish_jwt(&self, token: &str, decoded: DecodedJwt<'_>, key: &VerificationKey, key_expires_at_ms: Option<f64>, oauth: bool) -> Answer {
-        let clock = self.clock.as_ref();
-        let options = self.jwt_options(key_expires_at_ms);
-        let (outcome, check) = if oauth {
-            match jwt::verify_oauth_jwt_with_key(token, &decoded, key, &options, clock) {
-                Ok((t, check)) => (Outcome::Verified { token_type: TokenType::OAuthToken, data: VerifiedData::OAuthJwt(t) }, Some(check)),
-                Err(error) => (Outcome::Rejected { token_type: TokenType::OAuthToken, error }, None),
+    /// Step 2: the key for a routed JWT, as far as it can be had without the network.
+    fn resolve_key(&self, decoded: &DecodedJwt<'_>) -> Resolved<'_> {
+        match &self.key_source {
+            KeySource::Pem(key) => Resolved::Key(Key::Pem(key)),
+            KeySource::None => Resolved::NoKey,
+            KeySource::Jwks if self.options.skip_jwks_cache => Resolved::Fetch,
+            KeySource::Jwks => {
+                let kid = js::get(&decoded.header, "kid");
+                match jwks::global().try_get_cached(&self.scope, kid, self.clock.now_ms()) {
+                    Some(jwk) => Resolved::Key(Key::Jwk(jwk)),
+                    None => Resolved::Fetch,
+                }
             }
-        } else {
-            match jwt::verify_m2m_jwt_with_key(token, decoded, key, &options, clock) {
-                Ok((t, check)) => (Outcome::Verified { token_type: TokenType::M2MToken, data: VerifiedData::M2MJwt(t) }, Some(check)),
-                Err(error) => (Outcome::Rejected { token_type: TokenType::M2MToken, error }, None),
-            }
-        };
-        Answer { outcome, repeat: check == Some(SignatureCheck::Remembered), key_expires_at_ms }
-    }
-
-    /// The key-independent part of a JWT route: the M2M category check comes before any key work.
-    fn jwt_precheck(decoded: &DecodedJwt<'_>, oauth: bool) -> Option<Outcome> {
-        if oauth {
-            return None;
         }
-        jwt::check_m2m_category(decoded).err().map(|error| Outcome::Rejected { token_type: TokenType::M2MToken, error })
     }
 
-    fn no_key(oauth: bool) -> Outcome {
-        let token_type = if oauth { TokenType::OAuthToken } else { TokenType::M2MToken };
-        Outcome::Rejected { token_type, error: jwt::failed_to_resolve_jwk_error() }
+    /// Step 2, networked: the JWKS entry for the token's `kid` (single-flight fetch, cooldown).
+    async fn fetch_key(&self, decoded: &DecodedJwt<'_>, kind: JwtKind) -> Result<Key<'static>, Outcome> {
+        let kid = js::get(&decoded.header, "kid");
+        match jwks::global().get_key(&self.scope, &self.bapi, kid, self.options.skip_jwks_cache, self.clock.as_ref()).await {
+            Ok(jwk) => Ok(Key::Jwk(jwk)),
+            Err(e) => Err(Outcome::Rejected { token_type: kind.token_type(), error: jwt::machine_error(e) }),
+        }
+    }
+
+    /// Step 3: the signature and the claims, with the key in hand.
+    fn finish_jwt(&self, token: &str, decoded: DecodedJwt<'_>, key: &Key<'_>, kind: JwtKind) -> Answer {
+        let clock = self.clock.as_ref();
+        let key_expires_at_ms = key.expires_at_ms();
+        let options = MachineJwtOptions {
+            audience: &self.options.audience,
+            clock_skew_ms: self.options.clock_skew_in_ms,
+            signature_cache: self.options.token_cache.then(sigcache::global),
+            key_expires_at_ms,
+        };
+        let token_type = kind.token_type();
+        let verified = match kind {
+            JwtKind::OAuth => jwt::verify_oauth_jwt_with_key(token, &decoded, key.verification_key(), &options, clock).map(|(t, c)| (VerifiedData::OAuthJwt(t), c)),
+            JwtKind::M2M => jwt::verify_m2m_jwt_with_key(token, decoded, key.verification_key(), &options, clock).map(|(t, c)| (VerifiedData::M2MJwt(t), c)),
+        };
+        match verified {
+            Ok((data, check)) => Answer { outcome: Outcome::Verified { token_type, data }, repeat: check == SignatureCheck::Remembered, key_expires_at_ms },
+            Err(error) => Answer { outcome: Outcome::Rejected { token_type, error }, repeat: false, key_expires_at_ms },
+        }
     }
 
     /// Answers without the network when it can; `None` means "needs the network: call [`Verifier::verify`]".
@@ -465,98 +328,50 @@ impl Verifier {
 
     /// [`Verifier::verify_local`], also saying whether the token is a repeat.
     pub fn verify_local_answer(&self, token: &str, mode: Mode) -> Option<Answer> {
-        let (decoded, oauth) = match self.route(token, mode) {
-            Route::Done(o) => return Some(Answer::new(o)),
+        let answer = match self.route(token, mode) {
+            Route::Done(outcome) => Answer::new(outcome),
             Route::Opaque(_) => return None,
-            Route::M2MJwt(d) => (d, false),
-            Route::OAuthJwt(d) => (d, true),
+            Route::Jwt(decoded, kind) => match self.resolve_key(&decoded) {
+                Resolved::Key(key) => self.finish_jwt(token, decoded, &key, kind),
+                Resolved::NoKey => Answer::new(no_key(kind)),
+                Resolved::Fetch => return None,
+            },
         };
-        if let Some(o) = Self::jwt_precheck(&decoded, oauth) {
-            return Some(Answer::new(o));
-        }
-        match &self.key_source {
-            KeySource::Pem(key) => Some(self.finish_jwt(token, decoded, key, None, oauth)),
-            KeySource::None => Some(Answer::new(Self::no_key(oauth))),
-            KeySource::Jwks if self.options.skip_jwks_cache => None,
-            KeySource::Jwks => {
-                let kid = jsfmt::get(&decoded.header, "kid");
-                let jwk = jwks::global().try_get_cached(&self.scope, kid, self.clock.now_ms())?;
-                Some(self.finish_jwt(token, decoded, &jwk.key, Some(jwk.expires_at_ms), oauth))
-            }
-        }
+        self.local.fetch_add(1, Ordering::Relaxed);
+        Some(answer)
     }
 
     /// The full verification, network included.
     pub async fn verify(&self, token: &str, mode: Mode) -> Outcome {
-        let (decoded, oauth) = match self.route(token, mode) {
-            Route::Done(o) => return o,
-            Route::Opaque(token_type) => return self.verify_opaque(token, token_type).await,
-            Route::M2MJwt(d) => (d, false),
-            Route::OAuthJwt(d) => (d, true),
-        };
-        if let Some(o) = Self::jwt_precheck(&decoded, oauth) {
-            return o;
-        }
-        let token_type = if oauth { TokenType::OAuthToken } else { TokenType::M2MToken };
-        match &self.key_source {
-            KeySource::Pem(key) => self.finish_jwt(token, decoded, key, None, oauth).outcome,
-            KeySource::None => Self::no_key(oauth),
-            KeySource::Jwks => {
-                let kid = jsfmt::get(&decoded.header, "kid");
-                let fetched = jwks::global().get_key(&self.scope, &self.bapi, kid, self.options.skip_jwks_cache, self.clock.as_ref()).await;
-                match fetched {
-                    Ok(jwk) => self.finish_jwt(token, decoded, &jwk.key, Some(jwk.expires_at_ms), oauth).outcome,
-                    Err(e) => Outcome::Rejected { token_type, error: jwt::machine_error(e) },
-                }
+        self.remote.fetch_add(1, Ordering::Relaxed);
+        let (decoded, kind) = match self.route(token, mode) {
+            Route::Done(outcome) => return outcome,
+            Route::Opaque(token_type) => {
+                let audience = &self.options.audience;
+                return self.opaque.verify(&self.bapi, token, token_type, audience, || self.clock.now_ms()).await;
             }
-        }
+            Route::Jwt(decoded, kind) => (decoded, kind),
+        };
+        let key = match self.resolve_key(&decoded) {
+            Resolved::Key(key) => key,
+            Resolved::NoKey => return no_key(kind),
+            Resolved::Fetch => match self.fetch_key(&decoded, kind).await {
+                Ok(key) => key,
+                Err(outcome) => return outcome,
+            },
+        };
+        self.finish_jwt(token, decoded, &key, kind).outcome
     }
 
-    /// Concurrent identical calls share one request; answers may be cached (opt-in).
-    async fn verify_opaque(&self, token: &str, token_type: TokenType) -> Outcome {
-        self.opaque.get(token, || self.clock.now_ms(), || self.fetch_opaque(token, token_type)).await
-    }
-
-    async fn fetch_opaque(&self, token: &str, token_type: TokenType) -> Outcome {
-        let answer = match token_type {
-            TokenType::M2MToken => bapi::verify_m2m_opaque(&self.bapi, token).await,
-            TokenType::OAuthToken => bapi::verify_oauth_opaque(&self.bapi, token).await,
-            _ => bapi::verify_api_key(&self.bapi, token).await,
-        };
-        let data = match answer {
-            Ok(data) => data,
-            Err(err) => {
-                let error = bapi::map_machine_error(token_type, &err, bapi::not_found_message(token_type));
-                return Outcome::Rejected { token_type, error };
-            }
-        };
-        if token_type == TokenType::OAuthToken {
-            if let Err(e) = claims::assert_oauth_audience_claim(jsfmt::get(&data, "aud"), &self.options.audience) {
-                return Outcome::Rejected { token_type, error: jwt::machine_error(e) };
-            }
-        }
-        if let Some((reason, message)) = revoked_or_expired(&data, token_type) {
-            return Outcome::rejected(token_type, MachineErrorCode::TokenInvalid, reason, message);
-        }
-        Outcome::Verified { token_type, data: VerifiedData::Api(data) }
+    /// Verifications this verifier settled without the network, and with it ([`Verifier::verify`]).
+    pub fn counts(&self) -> (u64, u64) {
+        (self.local.load(Ordering::Relaxed), self.remote.load(Ordering::Relaxed))
     }
 }
 
-/// A 200 answer can still describe a dead token (`revoked`/`expired` set): the
-/// reference returns it as valid data; we reject it (README, O-09).
-fn revoked_or_expired(data: &Value, token_type: TokenType) -> Option<(FailureReason, String)> {
-    let noun = match token_type {
-        TokenType::M2MToken => "Machine token",
-        TokenType::OAuthToken => "OAuth token",
-        _ => "API key",
-    };
-    if jsfmt::get(data, "revoked") == Some(&Value::Bool(true)) {
-        Some((FailureReason::Revoked, format!("{noun} has been revoked.")))
-    } else if jsfmt::get(data, "expired") == Some(&Value::Bool(true)) {
-        Some((FailureReason::Expired, format!("{noun} has expired.")))
-    } else {
-        None
-    }
+/// The rejection of a JWT when the verifier has no key at all.
+fn no_key(kind: JwtKind) -> Outcome {
+    Outcome::Rejected { token_type: kind.token_type(), error: jwt::failed_to_resolve_jwk_error() }
 }
 
 #[cfg(test)]
@@ -567,6 +382,9 @@ mod tests {
     use crate::keys::test_keys::{key_a, key_b};
     use crate::keys::JwtAlgorithm;
     use crate::options::RawOptions;
+    use crate::errors::MachineTokenVerificationError;
+    use crate::outcome::REUSE_MAX_MS;
+    use serde_json::json;
 
     const NOW_S: f64 = 1_700_000_000.0;
 
@@ -733,7 +551,8 @@ mod tests {
 
     #[test]
     fn direct_wire_text_is_the_tree_form_serialised() {
-        use crate::resources::{IdPOAuthAccessToken, JsValue, M2MToken};
+        use crate::js::value::JsValue;
+        use crate::resources::{IdPOAuthAccessToken, M2MToken};
         let v = pem_verifier();
         let mut outcomes = vec![
             v.verify_local(&m2m_token(json!({"custom": {"b": [1, 2.5, null], "1": "x"}, "aud": "s\u{2028}\"q"})), Mode::MachineAuth).unwrap(),
@@ -836,20 +655,5 @@ mod tests {
         assert_eq!(off.reusable_until(&ok), None);
         let skip = verifier(RawOptions { jwt_key: Some(key_a().spki_pem()), skip_jwks_cache: true, ..RawOptions::default() });
         assert_eq!(skip.reusable_until(&ok), None);
-    }
-
-    #[test]
-    fn revoked_or_expired_answers_are_named() {
-        assert_eq!(revoked_or_expired(&json!({"revoked": true}), TokenType::M2MToken), Some((FailureReason::Revoked, "Machine token has been revoked.".to_owned())));
-        assert_eq!(revoked_or_expired(&json!({"expired": true}), TokenType::ApiKey), Some((FailureReason::Expired, "API key has expired.".to_owned())));
-        assert_eq!(revoked_or_expired(&json!({"revoked": "true", "expired": false}), TokenType::OAuthToken), None);
-    }
-
-    #[test]
-    fn unroutable_and_rejections_serialise_for_js() {
-        assert_eq!(Outcome::Unroutable.to_json_string(), r#"{"throw":"Unknown machine token type"}"#);
-        let o = Outcome::Rejected { token_type: TokenType::M2MToken, error: MachineTokenVerificationError::new(MachineErrorCode::TokenInvalid, FailureReason::NotFound, "x").with_status(Some(404)) };
-        let v: Value = serde_json::from_str(&o.to_json_string()).unwrap();
-        assert_eq!(v, json!({"tokenType": "m2m_token", "error": {"code": "token-invalid", "message": "x", "status": 404, "action": null, "reason": "not-found"}}));
     }
 }

@@ -1,7 +1,7 @@
 //! Fault injection on every network path (JWKS, opaque verify, create, revoke,
 //! list): each call ends within its deadline plus a small margin, with the
 //! right error kind / status / code, and is retried only where allowed
-//! (counted by the emulator). Issue 7 §4, catalogue K-05..K-11, O-04..O-08, O-13.
+//! (counted by the emulator). Catalogue rows K-05…K-11, O-04…O-08, O-13 (docs/SECURITY.md).
 
 mod common;
 
@@ -10,10 +10,10 @@ use clerk_m2m_core::bapi::{
     self, create_m2m_token, fetch_jwks, list_m2m_tokens, map_machine_error, revoke_m2m_token, verify_m2m_opaque, BapiConfig,
     CreateM2mTokenParams, ListM2mTokensParams, RevokeM2mTokenParams,
 };
-use clerk_m2m_core::constants::TokenType;
-use clerk_m2m_core::errors::{MachineErrorCode, Reason};
+use clerk_m2m_core::TokenType;
+use clerk_m2m_core::{MachineErrorCode, Reason};
 use clerk_m2m_core::http::{self, Retry};
-use clerk_m2m_core::secret::Secret;
+use clerk_m2m_core::Secret;
 use common::{assert_bounded, closed_port_url, emulator_with, run};
 use reqwest::Method;
 use std::sync::Arc;
@@ -56,7 +56,7 @@ struct Outcome {
     status: Option<u16>,
     kind: Option<&'static str>,
     retry_after: Option<u64>,
-    /// §2.4 code for the BAPI paths.
+    /// The `handleClerkAPIError` code of the Backend API paths.
     code: Option<MachineErrorCode>,
     /// JWKS path: the TokenVerificationError reason.
     reason: Option<Reason>,

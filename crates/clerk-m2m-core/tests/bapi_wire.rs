@@ -1,4 +1,4 @@
-//! Wire format of every Backend API call and the §2.4 error mapping, against
+//! Wire format of every Backend API call and `handleClerkAPIError`'s error mapping, against
 //! the emulator over real sockets (its request log shows what was sent).
 
 mod common;
@@ -8,10 +8,10 @@ use clerk_m2m_core::bapi::{
     self, create_m2m_token, fetch_jwks, list_m2m_tokens, map_machine_error, revoke_m2m_token, verify_api_key, verify_m2m_opaque,
     verify_m2m_opaque_with_key, verify_oauth_opaque, CreateM2mTokenParams, ListM2mTokensParams, RevokeM2mTokenParams,
 };
-use clerk_m2m_core::constants::TokenType;
-use clerk_m2m_core::errors::{MachineErrorCode, Reason};
+use clerk_m2m_core::TokenType;
+use clerk_m2m_core::{MachineErrorCode, Reason};
 use clerk_m2m_core::http::{CLERK_API_VERSION, USER_AGENT};
-use clerk_m2m_core::secret::Secret;
+use clerk_m2m_core::Secret;
 use common::{config, emulator, run};
 use serde_json::{json, Value};
 

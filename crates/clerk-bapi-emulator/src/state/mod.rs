@@ -8,6 +8,7 @@ pub mod admin;
 pub mod inspect;
 pub mod m2m;
 pub mod machines;
+mod records;
 pub mod seeded;
 pub mod snapshot;
 pub mod store;
@@ -112,13 +113,13 @@ pub struct Instance {
     /// When true, verify endpoints answer 404 for revoked/expired tokens instead of 200 with flags.
     pub reject_inactive_tokens: bool,
     pub machines: Vec<Machine>,
-    pub m2m_tokens: BoundedStore<m2m::M2mToken>,
+    pub m2m_tokens: BoundedStore<records::M2mToken>,
     /// Opaque token value → token id.
     pub m2m_by_secret: std::collections::HashMap<String, String>,
     /// Keyed by the token value (`oat_…`).
-    pub oauth_tokens: BoundedStore<seeded::OAuthToken>,
+    pub oauth_tokens: BoundedStore<records::OAuthToken>,
     /// Keyed by the secret (`ak_…`).
-    pub api_keys: BoundedStore<seeded::ApiKey>,
+    pub api_keys: BoundedStore<records::ApiKey>,
     /// `--seed`: machine ids and secret keys derive from it instead of the thread RNG.
     pub seed: Option<Arc<Seed>>,
 }

@@ -4,6 +4,7 @@
 //! `POST /api_keys/verify`. Inactive (revoked/expired) ones follow the instance's
 //! `reject_inactive_tokens` switch, like M2M tokens.
 
+pub use super::records::{ApiKey, OAuthToken};
 use super::Instance;
 use crate::errors::ApiError;
 use crate::ids;
@@ -64,37 +65,6 @@ impl fmt::Debug for SeededToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SeededToken").field("id", &self.id).field("secret", &ids::redact(&self.secret)).finish()
     }
-}
-
-/// A seeded OAuth access token (serialized, camelCase, only into the `--state` file).
-#[derive(Clone, serde::Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OAuthToken {
-    pub id: String,
-    pub client_id: String,
-    pub subject: String,
-    pub scopes: Vec<String>,
-    pub aud: Option<Vec<String>>,
-    pub revoked: bool,
-    pub expiration: Option<i64>,
-    pub created_at: i64,
-}
-
-/// A seeded API key (serialized, camelCase, only into the `--state` file).
-#[derive(Clone, serde::Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiKey {
-    pub id: String,
-    pub name: String,
-    pub subject: String,
-    pub scopes: Vec<String>,
-    pub claims: Option<Map<String, Value>>,
-    pub description: Option<String>,
-    pub revoked: bool,
-    pub expiration: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub last_used_at: Option<i64>,
 }
 
 fn expiration(expires_in_seconds: Option<f64>, now: i64) -> Result<Option<i64>, String> {

@@ -7,8 +7,8 @@
 
 use clerk_bapi_emulator::{Emulator, EmulatorHandle, InstanceConfig};
 use clerk_m2m_core::bapi::BapiConfig;
-use clerk_m2m_core::clock::Clock;
-use clerk_m2m_core::secret::Secret;
+use clerk_m2m_core::Clock;
+use clerk_m2m_core::Secret;
 use std::future::Future;
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
