@@ -4,6 +4,7 @@
 // TRPCError code. Nothing of the request, the token or the keys goes into it: the descriptions are
 // fixed texts chosen by the failure's code and reason.
 
+const { argValueError } = require('./guards.js')
 const { M2MAuthError, toAuthError } = require('./auth-error.js')
 
 const DEFAULT_REALM = 'api'
@@ -18,9 +19,7 @@ const HEADER_REASONS = new Set(['duplicate-header', 'malformed-header'])
 function checkRealm(realm) {
   if (realm === undefined) return DEFAULT_REALM
   if (typeof realm !== 'string' || !QUOTABLE.test(realm)) {
-    const e = new TypeError('realm must be 1 to 128 printable ASCII characters without " or \\')
-    e.code = 'ERR_INVALID_ARG_VALUE'
-    throw e
+    throw argValueError('realm must be 1 to 128 printable ASCII characters without " or \\')
   }
   return realm
 }

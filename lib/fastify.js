@@ -11,6 +11,7 @@
 // answers every failure (see machineAuthErrorResponse) and applies the route's own `allow`,
 // `requireScope` and `acceptsToken`.
 
+const { argValueError } = require('./guards.js')
 const { createMachineGate, getMachine } = require('./machine-gate.js')
 const { routeRules, admitMachine } = require('./machine-auth.js')
 
@@ -44,9 +45,7 @@ function machineAuthPlugin(fastify, options, done) {
 function register(fastify, options) {
   const { hookName = 'onRequest', ...gateOptions } = options && typeof options === 'object' ? options : {}
   if (!HOOK_NAMES.includes(hookName)) {
-    const e = new TypeError(`machineAuthPlugin: hookName must be one of ${HOOK_NAMES.join(', ')}`)
-    e.code = 'ERR_INVALID_ARG_VALUE'
-    throw e
+    throw argValueError(`machineAuthPlugin: hookName must be one of ${HOOK_NAMES.join(', ')}`)
   }
   const gate = createMachineGate(gateOptions, 'machineAuthPlugin')
   fastify.decorateRequest('machine', null)

@@ -21,6 +21,13 @@ function argTypeError(message) {
   return e
 }
 
+/** `TypeError` with Node's `ERR_INVALID_ARG_VALUE` code (right type, unusable value). */
+function argValueError(message) {
+  const e = new TypeError(message)
+  e.code = 'ERR_INVALID_ARG_VALUE'
+  return e
+}
+
 /** Throws unless `value` is a string. */
 function assertString(value, name) {
   if (typeof value !== 'string') throw argTypeError(`${name} must be a string, received ${describe(value)}`)
@@ -64,4 +71,4 @@ function objectOrEmpty(value, what) {
   return value
 }
 
-module.exports = { describe, argTypeError, assertString, optString, optNumber, optFiniteNumber, optBoolean, objectOrEmpty }
+module.exports = { describe, argTypeError, argValueError, assertString, optString, optNumber, optFiniteNumber, optBoolean, objectOrEmpty }

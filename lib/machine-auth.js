@@ -5,6 +5,7 @@
 // environment conventions) and that an M2M token was issued for this receiver (its machine id among
 // the token's scopes). Every failure is an M2MAuthError.
 
+const { argTypeError } = require('./guards.js')
 const { verifyMachineAuthToken } = require('./verify.js')
 const { getMachineTokenType } = require('./detect.js')
 const { InvalidOptionsError } = require('./errors.js')
@@ -50,14 +51,10 @@ function acceptedTypes(acceptsToken) {
 function checkRules({ allow, requireScope }, where) {
   const strings = (v) => listOf(v).every((x) => typeof x === 'string')
   if (allow !== undefined && allow !== null && typeof allow !== 'function' && !strings(allow)) {
-    const e = new TypeError(`${where}: allow must be a service name or machine id, a list of them, or a function`)
-    e.code = 'ERR_INVALID_ARG_TYPE'
-    throw e
+    throw argTypeError(`${where}: allow must be a service name or machine id, a list of them, or a function`)
   }
   if (!strings(requireScope)) {
-    const e = new TypeError(`${where}: requireScope must be a service name or machine id, or a list of them`)
-    e.code = 'ERR_INVALID_ARG_TYPE'
-    throw e
+    throw argTypeError(`${where}: requireScope must be a service name or machine id, or a list of them`)
   }
 }
 

@@ -4,6 +4,7 @@
 // HTTP answer to a failure (lib/auth-response.js, the one table). The adapters only move these in
 // and out of their framework's request and response.
 
+const { argTypeError } = require('./guards.js')
 const { createMachineAuthenticator, machineFromResult } = require('./request-auth.js')
 const { machineAuthErrorResponse, checkRealm } = require('./auth-response.js')
 const { resolveMachineId } = require('./service-env.js')
@@ -16,9 +17,7 @@ function createMachineGate(options, where) {
   const { realm, onError, ...authOptions } = options && typeof options === 'object' ? options : {}
   checkRealm(realm)
   if (onError !== undefined && typeof onError !== 'function') {
-    const e = new TypeError(`${where}: onError must be a function`)
-    e.code = 'ERR_INVALID_ARG_TYPE'
-    throw e
+    throw argTypeError(`${where}: onError must be a function`)
   }
   const authenticator = createMachineAuthenticator(authOptions, where)
   return {

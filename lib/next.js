@@ -7,6 +7,7 @@
 //
 // Each wrapped handler builds one verifier, at its first request, and reuses it.
 
+const { argTypeError } = require('./guards.js')
 const { createMachineGate } = require('./machine-gate.js')
 
 /**
@@ -18,9 +19,7 @@ const { createMachineGate } = require('./machine-gate.js')
  */
 function withMachine(handler, options) {
   if (typeof handler !== 'function') {
-    const e = new TypeError('withMachine: the first argument must be the route handler, (request, context, machine) => Response')
-    e.code = 'ERR_INVALID_ARG_TYPE'
-    throw e
+    throw argTypeError('withMachine: the first argument must be the route handler, (request, context, machine) => Response')
   }
   const gate = createMachineGate(options, 'withMachine')
   async function routeHandler(request, context) {

@@ -9,6 +9,7 @@
 // <SERVICE> is the service name upper-cased with `-` turned into `_`
 // (`inngest` → INNGEST, `billing-worker` → BILLING_WORKER). Errors name a variable, never its value.
 
+const { argValueError } = require('./guards.js')
 const { isJwtFormat } = require('./detect.js')
 const { M2M_TOKEN_PREFIX, M2M_SUBJECT_PREFIX } = require('./constants.js')
 
@@ -36,9 +37,7 @@ function envOf(options) {
 /** `webhook` → `WEBHOOK`, `billing-worker` → `BILLING_WORKER`. */
 function serviceEnvName(service) {
   if (typeof service !== 'string' || !SERVICE_NAME.test(service)) {
-    const e = new TypeError('service must be a name of letters, digits, "-" or "_" (at most 64 characters), such as "webhook"')
-    e.code = 'ERR_INVALID_ARG_VALUE'
-    throw e
+    throw argValueError('service must be a name of letters, digits, "-" or "_" (at most 64 characters), such as "webhook"')
   }
   return service.toUpperCase().replace(/-/g, '_')
 }
