@@ -257,13 +257,32 @@ pub async fn send(req: Request<'_>) -> Result<Response, HttpError> {
     // The timeout is at most MAX_TIMEOUT, so this only fails on a clock at the end of time.
     let deadline = start.checked_add(timeout).unwrap_or(start);
     let attempts = AtomicU32::new(0);
-    match tokio::time::timeout_at(deadline, run(&req, deadline, &attempts)).await {
+    let started_wall = std::time::SystemTime::now();
+    let result = match tokio::time::timeout_at(deadline, run(&req, deadline, &attempts)).await {
         Ok(result) => result,
         Err(_elapsed) => Err(HttpError::Timeout {
             url: display_url(req.url),
             timeout_ms: timeout.as_millis(),
             attempts: attempts.load(Ordering::Relaxed),
         }),
+    };
+    crate::telemetry::record_http(&req.method, req.url, settled(&result), start.into_std(), started_wall);
+    result
+}
+
+/// What the telemetry counts of a finished request.
+fn settled(result: &Result<Response, HttpError>) -> crate::telemetry::Settled {
+    match result {
+        Ok(resp) => crate::telemetry::Settled { status: Some(resp.status), attempts: resp.attempts, retry_after: resp.retry_after(), error: None },
+        Err(e) => crate::telemetry::Settled {
+            status: match e {
+                HttpError::Redirect { status, .. } => Some(*status),
+                _ => None,
+            },
+            attempts: e.attempts(),
+            retry_after: None,
+            error: Some(e.kind()),
+        },
     }
 }
 

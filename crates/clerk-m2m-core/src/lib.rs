@@ -39,6 +39,7 @@ pub mod bapi;
 pub mod http;
 pub mod jwks;
 pub mod sigcache;
+pub mod telemetry;
 
 // Detection: synchronous, allocation-free.
 pub use constants::{

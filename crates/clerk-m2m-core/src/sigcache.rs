@@ -13,6 +13,7 @@
 
 use crate::keys::JwtAlgorithm;
 use quick_cache::sync::Cache;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 
 /// Entries at most (each ~80 bytes with overhead: about 1 MiB in all).
@@ -26,6 +27,18 @@ pub struct SignatureCache {
     /// Key → (stored at, valid until), in ms.
     entries: Cache<SigKey, (f64, f64)>,
     ttl_ms: f64,
+    /// Lookups answered by a live entry, and the others ([`SignatureCache::stats`]).
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+/// The cache's counters, for `processStats()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignatureCacheStats {
+    pub entries: usize,
+    pub capacity: usize,
+    pub hits: u64,
+    pub misses: u64,
 }
 
 impl std::fmt::Debug for SignatureCache {
@@ -43,7 +56,7 @@ pub fn global() -> &'static SignatureCache {
 
 impl SignatureCache {
     pub fn new(capacity: usize, ttl_ms: f64) -> Self {
-        SignatureCache { entries: Cache::new(capacity.max(1)), ttl_ms }
+        SignatureCache { entries: Cache::new(capacity.max(1)), ttl_ms, hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
     }
 
     /// `signed_digest` is [`JwtAlgorithm::digest`] of the signing input.
@@ -64,14 +77,16 @@ impl SignatureCache {
     /// True if these bytes were verified by this key, and the entry is still valid
     /// (a clock that went back before it was stored also misses).
     pub fn is_verified(&self, key: &SigKey, now_ms: f64) -> bool {
-        match self.entries.get(key) {
+        let hit = match self.entries.get(key) {
             Some((at, until)) if now_ms >= at && now_ms < until => true,
             Some(_) => {
                 self.entries.remove(key);
                 false
             }
             None => false,
-        }
+        };
+        (if hit { &self.hits } else { &self.misses }).fetch_add(1, Ordering::Relaxed);
+        hit
     }
 
     /// Remembers a verified signature for the TTL, and never past `key_expires_at_ms`
@@ -80,6 +95,15 @@ impl SignatureCache {
         let until = key_expires_at_ms.map_or(now_ms + self.ttl_ms, |k| k.min(now_ms + self.ttl_ms));
         if until > now_ms {
             self.entries.insert(key, (now_ms, until));
+        }
+    }
+
+    pub fn stats(&self) -> SignatureCacheStats {
+        SignatureCacheStats {
+            entries: self.entries.len(),
+            capacity: usize::try_from(self.entries.capacity()).unwrap_or(usize::MAX),
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
         }
     }
 
@@ -105,6 +129,7 @@ mod tests {
         assert!(c.is_verified(&k, 999.0));
         assert!(!c.is_verified(&k, 1000.0), "expired entries are gone");
         assert!(!c.is_verified(&k, 1.0), "and stay gone");
+        assert_eq!((c.stats().hits, c.stats().misses, c.stats().entries), (1, 3, 0), "hits and misses are counted");
         assert_ne!(k, SignatureCache::key(2, JwtAlgorithm::RS256, b"h.p", b"sig"), "another key");
         assert_ne!(k, SignatureCache::key(1, JwtAlgorithm::RS384, b"h.p", b"sig"), "another algorithm");
         assert_ne!(k, SignatureCache::key(1, JwtAlgorithm::RS256, b"h.p", b"siG"), "another signature");

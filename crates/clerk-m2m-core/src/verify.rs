@@ -139,6 +139,8 @@ pub struct Verifier {
     /// full ones ([`Verifier::verify`]).
     local: AtomicU64,
     remote: AtomicU64,
+    /// Outcomes by token type × code, counted by whoever settles a verification (the binding).
+    outcomes: crate::telemetry::OutcomeCounts,
 }
 
 impl Verifier {
@@ -168,6 +170,7 @@ impl Verifier {
             clock,
             local: AtomicU64::new(0),
             remote: AtomicU64::new(0),
+            outcomes: crate::telemetry::OutcomeCounts::default(),
         }
     }
 
@@ -366,6 +369,11 @@ impl Verifier {
     /// Verifications this verifier settled without the network, and with it ([`Verifier::verify`]).
     pub fn counts(&self) -> (u64, u64) {
         (self.local.load(Ordering::Relaxed), self.remote.load(Ordering::Relaxed))
+    }
+
+    /// This verifier's outcomes by token type × code ([`crate::telemetry::OutcomeCounts::record`]).
+    pub fn outcomes(&self) -> &crate::telemetry::OutcomeCounts {
+        &self.outcomes
     }
 }
 
