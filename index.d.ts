@@ -46,6 +46,14 @@ export declare class NativeM2MClient {
  * Outcomes cross the boundary as one compact JSON string; `lib/verify.js` builds the objects.
  */
 export declare class NativeVerifier {
+  /**
+   * `verifyRemote`, plus the HTTP requests it made: `[outcome, requests]`, both JSON text
+   * (requests as `telemetry::HttpEvent`s). Called instead of `verifyRemote` only while a
+   * subscriber listens.
+   */
+  verifyRemoteTraced(token: string, m2MOnly: boolean): Promise<Array<string>>
+  /** This verifier's outcomes: JSON `[[tokenType, code, count], …]`, non-zero cells only. */
+  outcomeCounts(): string
   /** `options` absent or `null` = every default. */
   constructor(options?: NativeVerifyOptions | undefined | null)
   /**
@@ -152,6 +160,12 @@ export interface NativeVerifyOptions {
   tokenCache?: boolean
   opaqueCacheTtlMs?: number
 }
+
+/**
+ * The process-wide counters as JSON: the JWKS cache, the signature cache, outcomes of every
+ * verifier, and the Backend API requests by route (with their latency histogram).
+ */
+export declare function processStatsJson(): string
 
 /**
  * Starts an emulator (on 127.0.0.1 unless `host` says otherwise) and resolves once it listens. Bad options (none at all

@@ -848,4 +848,5 @@ module.exports.isMachineTokenByPrefix = nativeBinding.isMachineTokenByPrefix
 module.exports.isMachineTokenType = nativeBinding.isMachineTokenType
 module.exports.isOAuthJwt = nativeBinding.isOAuthJwt
 module.exports.isTokenTypeAccepted = nativeBinding.isTokenTypeAccepted
+module.exports.processStatsJson = nativeBinding.processStatsJson
 module.exports.startNativeEmulator = nativeBinding.startNativeEmulator

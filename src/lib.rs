@@ -12,6 +12,7 @@ mod decode;
 mod detect;
 mod emulator;
 mod m2m_client;
+mod observe;
 mod str_arg;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
@@ -25,6 +26,7 @@ pub use detect::{
 };
 pub use emulator::{start_native_emulator, NativeEmulator, NativeEmulatorOptions};
 pub use m2m_client::NativeM2MClient;
+pub use observe::process_stats_json;
 #[cfg(feature = "test-hooks")]
 pub use test_hooks::{freeze_clock, panic_probe_async, panic_probe_sync};
 pub use verifier::NativeVerifier;
