@@ -38,6 +38,8 @@ export type { M2MClient } from './m2m.mjs'
 export type { M2MClientOptions, CreateM2MTokenParams, RevokeM2MTokenParams, ListM2MTokensParams, VerifyM2MTokenParams, PaginatedM2MTokens } from './m2m.mjs'
 
 export { M2MToken } from './m2m.mjs'
+export { processStats, metricsText, diagnosticsChannels } from './observability.mjs'
+export type { ProcessStats, OutcomeCounts, VerifyChannelContext, HttpChannelMessage, TokenProviderChannelMessage } from './observability.mjs'
 export {
   verifyMachineAuthToken,
   verifyM2MToken,

@@ -37,6 +37,8 @@ export type { M2MClient } from './m2m'
 export type { M2MClientOptions, CreateM2MTokenParams, RevokeM2MTokenParams, ListM2MTokensParams, VerifyM2MTokenParams, PaginatedM2MTokens } from './m2m'
 
 export { M2MToken } from './m2m'
+export { processStats, metricsText, diagnosticsChannels } from './observability'
+export type { ProcessStats, OutcomeCounts, VerifyChannelContext, HttpChannelMessage, TokenProviderChannelMessage } from './observability'
 export {
   verifyMachineAuthToken,
   verifyM2MToken,

@@ -5,6 +5,8 @@ const { verifyMachineAuthToken, verifyM2MToken, createM2MVerifier } = require('.
 const errors = require('./errors.js')
 const { M2MToken, IdPOAuthAccessToken, APIKey } = require('./resources.js')
 const { createM2MClient } = require('./m2m.js')
+const { processStats, metricsText } = require('./observe/metrics.js')
+const channels = require('./observe/channels.js')
 
 module.exports = {
   ...require('./constants.js'),
@@ -13,6 +15,9 @@ module.exports = {
   verifyM2MToken,
   createM2MVerifier,
   createM2MClient,
+  processStats,
+  metricsText,
+  diagnosticsChannels: Object.freeze({ verify: channels.VERIFY, http: channels.HTTP, tokenProvider: channels.TOKEN_PROVIDER }),
   MachineTokenVerificationError: errors.MachineTokenVerificationError,
   MachineTokenVerificationErrorCode: errors.MachineTokenVerificationErrorCode,
   TokenVerificationErrorAction: errors.TokenVerificationErrorAction,

@@ -63,7 +63,7 @@ function createMachineAuthenticator(options, where = 'createMachineAuthenticator
     authenticate: (requestOrHeaders) => authenticateWith(requestOrHeaders, policy, verify),
     /** The verified machine for a bare token; throws an M2MAuthError. */
     verifyToken: async (token) => (await verifyMachineToken(token, policy, verify)).machine,
-    /** The verifier's counters (lib/verify.js): `local`, `remote`, JWKS fetches, cache sizes. */
+    /** The verifier's own counters (lib/verify.js): `reused`, `local`, `remote`, outcomes by type × code. */
     stats: () => verifierOf().stats(),
     /** Releases the verifier; later requests fail as `unavailable` (`internal`). */
     close() {

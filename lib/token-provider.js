@@ -5,6 +5,7 @@
 const { createM2MClient } = require('./m2m.js')
 const { InvalidOptionsError } = require('./errors.js')
 const { M2MConfigError, envOf, readVar, machineSecretKeyVar } = require('./service-env.js')
+const events = require('./observe/token-provider-events.js')
 
 const DEFAULT_TTL_SECONDS = 3600
 const DEFAULT_RETRY_DELAY_MS = 1000
@@ -80,11 +81,13 @@ function createM2MTokenProvider(options) {
       }
       current = { token: created.token, id: created.id, expiresAt: localExpiry(created, requestedAt) }
       nextAttemptAt = 0
+      events.refreshed(current, now() - requestedAt)
       return current
     } catch (e) {
       stats.failures += 1
       const wait = e && typeof e.retryAfter === 'number' ? Math.max(retryDelayMs, e.retryAfter * 1000) : retryDelayMs
       nextAttemptAt = now() + wait
+      events.refreshFailed(e, now() - requestedAt, nextAttemptAt)
       throw e
     }
   }
@@ -101,12 +104,18 @@ function createM2MTokenProvider(options) {
   async function getToken() {
     if (fresh(current)) return current.token
     // Inside the backoff after a failure: keep serving the old token while it lasts.
-    if (usable(current) && now() < nextAttemptAt && inflight === null) return current.token
+    if (usable(current) && now() < nextAttemptAt && inflight === null) {
+      events.servedStale(current)
+      return current.token
+    }
     try {
       return (await startRefresh()).token
     } catch (e) {
       // The failed refresh left the old token in place: serve it while it is valid.
-      if (usable(current)) return current.token
+      if (usable(current)) {
+        events.servedStale(current)
+        return current.token
+      }
       throw e
     }
   }

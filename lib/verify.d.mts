@@ -215,15 +215,14 @@ export interface M2MVerifierOptions extends VerifyMachineTokenOptions {
 }
 
 export interface M2MVerifierStats {
-  /** Verifications settled on the calling thread (no network, no thread hop). */
+  /** Answers served from the JS reuse map (a repeated, already verified JWT), without native code. */
+  reused: number
+  /** Verifications settled by native code on the calling thread (no network, no thread hop). */
   local: number
   /** Verifications that went to the async runtime (network). */
   remote: number
-  jwksFetches: number
-  jwksCoalesced: number
-  jwksCooldownRejections: number
-  jwksScopes: number
-  signatureCacheEntries: number
+  /** Native outcomes by token type × code (`ok`, or the error code). Process-wide counters: `processStats()`. */
+  outcomes: import('./observability.mjs').OutcomeCounts
 }
 
 export interface M2MVerifier {

@@ -13,6 +13,9 @@ const native = require('./native.js')
 const { MachineTokenVerificationError, InvalidOptionsError, ClerkTransportError, defineHidden } = require('./errors.js')
 const { M2MToken, IdPOAuthAccessToken, deserialize } = require('./resources.js')
 const { describe, argTypeError, optString, optFiniteNumber } = require('./guards.js')
+const { observing } = require('./observe/channels.js')
+const observe = require('./observe/verify-events.js')
+const { outcomeTable } = require('./observe/counts.js')
 
 const NON_FINITE = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity }
 const num = (v) => (typeof v === 'string' && v in NON_FINITE ? NON_FINITE[v] : v)
@@ -75,7 +78,7 @@ function verifierKey(o) {
 // REUSE_MAX_BYTES of token and outcome text (docs/SECURITY.md).
 const REUSE_MAX_ENTRIES = 4_096
 const REUSE_MAX_BYTES = 8 * 1024 * 1024
-const reuse = { entries: 0, bytes: 0 }
+const reuse = { entries: 0, bytes: 0, hits: 0 }
 /** Verifiers whose maps hold entries: where room is made when the budget is spent. */
 const holders = new Set()
 
@@ -95,6 +98,7 @@ class Verifier {
     this.entries = 0
     this.bytes = 0
     this.retired = false
+    this.reused = 0 // answers served from the maps
   }
 
   /**
@@ -169,19 +173,31 @@ class Verifier {
   }
 
   /** The result for `token`: from memory when a live entry holds it, else from native code. */
-  verify(token, m2mOnly) {
+  verify(token, m2mOnly, ctx) {
+    // Observed (a subscriber, or NODE_DEBUG): the traced path calls back here with its context.
+    if (ctx === undefined && observing()) return observe.traceVerify(this, token, m2mOnly)
     const map = this.results[m2mOnly ? 1 : 0]
     // An empty map (a stream of distinct tokens) skips hashing the token.
     const hit = map.size === 0 ? undefined : map.get(token)
     if (hit !== undefined) {
       const now = Date.now()
       // Only inside [stored, until): after a clock step back, native code (and its clock) answers.
-      if (hit.since <= now && now < hit.until) return Promise.resolve(resultOf(JSON.parse(hit.outcomeJson)))
+      if (hit.since <= now && now < hit.until) {
+        this.reused += 1
+        reuse.hits += 1
+        if (ctx !== undefined) ctx.source = 'reuse'
+        return Promise.resolve(resultOf(JSON.parse(hit.outcomeJson)))
+      }
       this.forget(map, token, hit)
     }
     try {
       const outcomeJson = this.native.verifyLocal(token, m2mOnly)
-      if (outcomeJson === null) return this.native.verifyRemote(token, m2mOnly).then(toResult)
+      if (outcomeJson === null) {
+        if (ctx === undefined) return this.native.verifyRemote(token, m2mOnly).then(toResult)
+        ctx.source = 'remote'
+        return observe.remote(this.native, token, m2mOnly, ctx).then(toResult)
+      }
+      if (ctx !== undefined) ctx.source = 'local'
       const o = JSON.parse(outcomeJson)
       const until = Array.isArray(o) ? o[11] : o.reuseUntil
       if (until != null) this.remember(map, token, outcomeJson, until)
@@ -364,13 +380,19 @@ function createM2MVerifier(options = {}) {
       if (!Array.isArray(tokens)) throw argTypeError(`tokens must be an array, received ${describe(tokens)}`)
       for (const t of tokens) if (typeof t !== 'string') throw argTypeError(`every token must be a string, received ${describe(t)}`)
       // The core spreads the batch over every core, this thread included (Verifier::verify_batch).
+      if (observing()) return observe.traceBatch(tokens, m2mOnly, () => verifier.native.verifyMany(tokens, m2mOnly).then((o) => o.map(resultOrError)))
       const outcomes = await verifier.native.verifyMany(tokens, m2mOnly)
       return outcomes.map(resultOrError)
     },
-    /** Counters: calls settled without a thread hop (`local`), network calls (`remote`), cache sizes. */
+    /**
+     * This verifier's own counters: answers from the reuse map (`reused`), calls settled by native
+     * code without a thread hop (`local`) and with the network (`remote`), and outcomes by token
+     * type × code. Process-wide counters (JWKS, signature cache, requests): `processStats()`.
+     */
     stats() {
       ensureOpen()
-      return verifier.native.stats()
+      const { local, remote } = verifier.native.stats()
+      return { reused: verifier.reused, local, remote, outcomes: outcomeTable(verifier.native.outcomeCounts()) }
     },
     /**
      * Releases this verifier: its reuse map now, its native state (parsed keys,
@@ -389,7 +411,7 @@ function createM2MVerifier(options = {}) {
 
 /** What the reuse maps of all verifiers hold together, against the process-wide ceiling. */
 function reuseStats() {
-  return { entries: reuse.entries, bytes: reuse.bytes, maxEntries: REUSE_MAX_ENTRIES, maxBytes: REUSE_MAX_BYTES, verifiersWithEntries: holders.size, cachedVerifiers: verifiers.size }
+  return { hits: reuse.hits, entries: reuse.entries, bytes: reuse.bytes, maxEntries: REUSE_MAX_ENTRIES, maxBytes: REUSE_MAX_BYTES, verifiersWithEntries: holders.size, cachedVerifiers: verifiers.size }
 }
 
 module.exports = { verifyMachineAuthToken, verifyM2MToken, createM2MVerifier, normalizeOptions, verifierFor, toResult, reuseStats }
