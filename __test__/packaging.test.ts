@@ -23,7 +23,7 @@ describe('entry points', () => {
       import { createRequire } from 'node:module'
       const require = createRequire(${JSON.stringify(join(root, 'package.json'))})
       const out = {}
-      for (const name of ['index', 'm2m', 'console', 'trpc', 'emulator', 'native', 'express', 'fastify', 'hono', 'next']) {
+      for (const name of ['index', 'm2m', 'console', 'trpc', 'emulator', 'native', 'express', 'fastify', 'hono', 'next', 'otel']) {
         const cjs = require('./lib/' + name + '.js')
         const esm = await import(${JSON.stringify(root)} + '/lib/' + name + '.mjs')
         out[name] = {
@@ -87,13 +87,13 @@ describe('package.json', () => {
   })
 
   it('the frameworks are optional peers, and no adapter loads its framework (nothing is imported unless its subpath is used)', () => {
-    for (const peer of ['@trpc/server', 'express', 'fastify', 'hono', 'next']) {
+    for (const peer of ['@trpc/server', 'express', 'fastify', 'hono', 'next', '@opentelemetry/api']) {
       expect([peer, pkg.peerDependenciesMeta[peer]]).toEqual([peer, { optional: true }])
       expect(pkg.dependencies?.[peer]).toBeUndefined()
     }
     const script = `
       const before = new Set(Object.keys(require.cache))
-      for (const name of ['express', 'fastify', 'hono', 'next']) require('./lib/' + name + '.js')
+      for (const name of ['express', 'fastify', 'hono', 'next', 'otel']) require('./lib/' + name + '.js')
       const loaded = Object.keys(require.cache).filter((f) => !before.has(f) && f.includes('node_modules'))
       console.log(JSON.stringify(loaded))`
     const r = spawnSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' })

@@ -119,10 +119,10 @@ try {
     assert.equal(platformPackages.length, 1, `exactly one platform package is installed: ${platformPackages}`)
   })
 
-  const subpaths = ['.', './m2m', './console', './trpc', './emulator', './native', './express', './fastify', './hono', './next']
+  const subpaths = ['.', './m2m', './console', './trpc', './emulator', './native', './express', './fastify', './hono', './next', './otel']
   const spec = (s) => (s === '.' ? pkg.name : `${pkg.name}/${s.slice(2)}`)
   const expectedExports = {
-    '.': ['isM2MJwt', 'verifyMachineAuthToken', 'verifyM2MToken', 'createM2MVerifier', 'createM2MClient', 'MachineTokenVerificationError', 'M2MToken', 'TokenType'],
+    '.': ['isM2MJwt', 'verifyMachineAuthToken', 'verifyM2MToken', 'createM2MVerifier', 'createM2MClient', 'MachineTokenVerificationError', 'M2MToken', 'TokenType', 'processStats', 'metricsText', 'diagnosticsChannels'],
     './m2m': ['createM2MClient', 'M2MToken'],
     './console': ['getM2MToken', 'verifyM2MToken', 'authenticateM2MRequest', 'authenticateMachineRequest', 'createMachineAuthenticator', 'machineAuthErrorResponse', 'createM2MTokenProvider', 'M2MAuthError'],
     './trpc': ['createM2MContext', 'requireMachine', 'trpcErrorFor'],
@@ -132,6 +132,7 @@ try {
     './fastify': ['machineAuthPlugin', 'requireMachine', 'getMachine'],
     './hono': ['requireMachine', 'machineAuth'],
     './next': ['withMachine'],
+    './otel': ['instrument'],
   }
 
   await step('require() and import of every subpath; startEmulator() from CJS and ESM', () => {
