@@ -4,6 +4,7 @@
 // whatever else its defaults check: nbf, iat, typ, cat). The floor checks the
 // signature only, by definition. `assertHonest` proves each accepts a valid token
 // and rejects a tampered or expired one before anything is timed.
+import diagnosticsChannel from 'node:diagnostics_channel'
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
@@ -86,7 +87,29 @@ function floorAsync(keyFor, kid) {
  * This package. `options` is the option bag shared with the reference. When the
  * package exports `createM2MVerifier`, its reusable verifier is measured too.
  */
-function nativeImpls(pkg, options, { withVerifier = true } = {}) {
+/**
+ * Subscribers on every channel of the package (the verify TracingChannel's five events, http,
+ * token-provider) that do nothing: what observing costs the package itself, whatever a real
+ * subscriber (an APM, clerk-m2m-native/otel) adds on top. Attached only while its row runs.
+ */
+function noopSubscriber(pkg) {
+  const names = pkg.diagnosticsChannels
+  const verify = diagnosticsChannel.tracingChannel(names.verify)
+  const handlers = { start() {}, end() {}, asyncStart() {}, asyncEnd() {}, error() {} }
+  const onMessage = () => {}
+  return {
+    enter() {
+      verify.subscribe(handlers)
+      diagnosticsChannel.subscribe(names.http, onMessage)
+    },
+    leave() {
+      verify.unsubscribe(handlers)
+      diagnosticsChannel.unsubscribe(names.http, onMessage)
+    },
+  }
+}
+
+function nativeImpls(pkg, options, { withVerifier = true, withSubscriber = false } = {}) {
   const out = [
     {
       name: 'clerk-m2m-native',
@@ -97,6 +120,18 @@ function nativeImpls(pkg, options, { withVerifier = true } = {}) {
       ok: okClerk,
     },
   ]
+  if (withSubscriber && pkg.diagnosticsChannels) {
+    out.push({
+      name: 'clerk-m2m-native, channel subscribers attached',
+      family: 'native',
+      optional: true,
+      checksExp: true,
+      note: 'no-op subscribers on clerk-m2m-native:verify (all five events) and :http',
+      ...noopSubscriber(pkg),
+      verify: (t) => pkg.verifyMachineAuthToken(t, options),
+      ok: okClerk,
+    })
+  }
   if (withVerifier && typeof pkg.createM2MVerifier === 'function') {
     const v = pkg.createM2MVerifier(options)
     out.push({
@@ -124,12 +159,12 @@ function referenceImpl(ref, options) {
 }
 
 /** Implementations for the JWT workloads. mode 'pem': jwtKey; mode 'jwks': secretKey + apiUrl (warm JWKS). */
-export function jwtImpls({ mode, pkg, ref, libs, key, emu, jwks, fastJwtCache = false, withVerifier = true }) {
+export function jwtImpls({ mode, pkg, ref, libs, key, emu, jwks, fastJwtCache = false, withVerifier = true, withSubscriber = false }) {
   const publicKey = createPublicKey(key.publicPem)
   const keyFor = mode === 'pem' ? () => publicKey : (kid) => jwksKeys(jwks).get(kid)
   const options = mode === 'pem' ? { jwtKey: key.publicPem } : { secretKey: emu.secretKey, apiUrl: emu.url }
   const { jose, fastJwt, jsonwebtoken } = libs
-  const impls = [...nativeImpls(pkg, options, { withVerifier }), referenceImpl(ref, options)]
+  const impls = [...nativeImpls(pkg, options, { withVerifier, withSubscriber }), referenceImpl(ref, options)]
 
   if (mode === 'pem') {
     impls.push({

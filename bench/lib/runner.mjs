@@ -134,12 +134,18 @@ function runRound(w, impl, inputs, start, n, lat) {
 }
 
 async function timed(w, impl, inputs, start, n, lat) {
-  const cpu0 = process.cpuUsage()
-  const t0 = performance.now()
-  await runRound(w, impl, inputs, start, n, lat)
-  const ms = performance.now() - t0
-  const cpu = process.cpuUsage(cpu0)
-  return { ms, cpuMs: (cpu.user + cpu.system) / 1000 }
+  // A row may change process-wide state for its own rounds only (a diagnostics_channel subscriber), outside the timing.
+  impl.enter?.()
+  try {
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    await runRound(w, impl, inputs, start, n, lat)
+    const ms = performance.now() - t0
+    const cpu = process.cpuUsage(cpu0)
+    return { ms, cpuMs: (cpu.user + cpu.system) / 1000 }
+  } finally {
+    impl.leave?.()
+  }
 }
 
 /**
