@@ -6,6 +6,7 @@
 use crate::convert::mode;
 use crate::verifier::NativeVerifier;
 use clerk_m2m_core::telemetry::{self, collect_http_events, LATENCY_BUCKETS_MS};
+use clerk_m2m_core::process_outcomes;
 use clerk_m2m_core::{jwks, sigcache};
 use napi_derive::napi;
 use serde_json::json;
@@ -41,7 +42,7 @@ pub fn process_stats_json() -> String {
     json!({
         "jwks": { "fetches": jwks.fetches, "coalesced": jwks.coalesced, "cooldownRejections": jwks.cooldown_rejections, "scopes": jwks.scopes },
         "signatureCache": { "entries": sig.entries, "capacity": sig.capacity, "hits": sig.hits, "misses": sig.misses },
-        "outcomes": telemetry::process_outcomes().snapshot(),
+        "outcomes": process_outcomes().snapshot(),
         "http": telemetry::http_metrics().snapshot(),
         "latencyBucketsMs": LATENCY_BUCKETS_MS,
     })

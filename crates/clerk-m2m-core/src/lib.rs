@@ -30,6 +30,7 @@ mod m2m;
 mod opaque;
 mod options;
 mod outcome;
+mod outcome_counts;
 mod redact;
 mod resources;
 mod secret;
@@ -59,6 +60,7 @@ pub use batch::{BatchShare, BATCH_THREADS, CALLING_THREAD_MAX};
 pub use js::value::JsValue;
 pub use options::{OptionsError, RawOptions, VerifyOptions};
 pub use outcome::{Outcome, VerifiedData, REUSE_MAX_MS, UNKNOWN_MACHINE_TOKEN_TYPE};
+pub use outcome_counts::{process_outcomes, OutcomeCounts};
 pub use resources::{IdPOAuthAccessToken, M2MToken};
 pub use verify::{Answer, Mode, Verifier};
 

@@ -1,6 +1,6 @@
-//! What the core tells operators: one record per HTTP request it makes ([`HttpEvent`]),
-//! process-wide counters of those requests with a latency histogram ([`HttpMetrics`]), and
-//! outcome counts by token type × code ([`OutcomeCounts`]).
+//! What the core tells operators about its HTTP requests: one record per request
+//! ([`HttpEvent`]), and process-wide counters of those requests with a latency histogram
+//! ([`HttpMetrics`]). (Outcome counts live with the verifier: `outcome_counts.rs`.)
 //!
 //! HTTP records reach JavaScript only when it asks: a caller that wants them runs its
 //! verification inside [`collect_http_events`] (a tokio task-local list, so concurrent
@@ -11,9 +11,6 @@
 //! Nothing here holds a URL: a request is named by its route template (`/v1/jwks`,
 //! `/m2m_tokens/verify`, `/m2m_tokens/{id}/revoke`), never by ids or query strings.
 
-use crate::constants::TokenType;
-use crate::errors::MachineErrorCode;
-use crate::outcome::Outcome;
 use serde::Serialize;
 use std::cell::RefCell;
 use std::future::Future;
@@ -237,86 +234,9 @@ fn method_name(m: &reqwest::Method) -> &'static str {
     }
 }
 
-/// Token types counted ([`TokenType`] order), then `unroutable` (the reference throws).
-const OUTCOME_TYPES: [&str; 5] = ["session_token", "api_key", "m2m_token", "oauth_token", "unroutable"];
-/// `ok`, then the [`MachineErrorCode`]s.
-const OUTCOME_CODES: [&str; 5] = ["ok", "token-invalid", "secret-key-invalid", "unexpected-error", "token-verification-failed"];
-
-/// Verification outcomes by token type × code: a fixed table of atomics, bumped once per
-/// verification (a verifier keeps one, and every record also counts in the process-wide one).
-#[derive(Default)]
-pub struct OutcomeCounts {
-    counts: [[AtomicU64; OUTCOME_CODES.len()]; OUTCOME_TYPES.len()],
-}
-
-impl std::fmt::Debug for OutcomeCounts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.snapshot()).finish()
-    }
-}
-
-static PROCESS_OUTCOMES: LazyLock<OutcomeCounts> = LazyLock::new(OutcomeCounts::default);
-
-/// Outcomes of every verifier of the process since it started (retired verifiers included).
-pub fn process_outcomes() -> &'static OutcomeCounts {
-    &PROCESS_OUTCOMES
-}
-
-impl OutcomeCounts {
-    /// Counts `outcome` here and in [`process_outcomes`].
-    pub fn record(&self, outcome: &Outcome) {
-        let (t, c) = cell_of(outcome);
-        self.bump(t, c);
-        process_outcomes().bump(t, c);
-    }
-
-    fn bump(&self, t: usize, c: usize) {
-        if let Some(cell) = self.counts.get(t).and_then(|row| row.get(c)) {
-            cell.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// `(tokenType, code, count)` for every non-zero cell.
-    pub fn snapshot(&self) -> Vec<(&'static str, &'static str, u64)> {
-        let mut out = Vec::new();
-        for (t, row) in OUTCOME_TYPES.iter().zip(self.counts.iter()) {
-            for (c, cell) in OUTCOME_CODES.iter().zip(row.iter()) {
-                let n = cell.load(Ordering::Relaxed);
-                if n > 0 {
-                    out.push((*t, *c, n));
-                }
-            }
-        }
-        out
-    }
-}
-
-fn cell_of(outcome: &Outcome) -> (usize, usize) {
-    let type_index = |t: &TokenType| match t {
-        TokenType::SessionToken => 0,
-        TokenType::ApiKey => 1,
-        TokenType::M2MToken => 2,
-        TokenType::OAuthToken => 3,
-    };
-    match outcome {
-        Outcome::Verified { token_type, .. } => (type_index(token_type), 0),
-        Outcome::Rejected { token_type, error } => (
-            type_index(token_type),
-            match error.code {
-                MachineErrorCode::TokenInvalid => 1,
-                MachineErrorCode::InvalidSecretKey => 2,
-                MachineErrorCode::UnexpectedError => 3,
-                MachineErrorCode::TokenVerificationFailed => 4,
-            },
-        ),
-        Outcome::Unroutable => (4, 0),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::errors::FailureReason;
 
     #[test]
     fn routes_are_templates_without_ids_or_queries() {
@@ -329,18 +249,6 @@ mod tests {
         assert_eq!(t("https://api.clerk.com/oauth_applications/access_tokens/verify"), "/oauth_applications/access_tokens/verify");
         assert_eq!(t("https://api.clerk.com/api_keys/verify"), "/api_keys/verify");
         assert_eq!(t("https://api.clerk.com/whatever/mt_x"), "other");
-    }
-
-    #[test]
-    fn outcomes_count_by_type_and_code() {
-        let counts = OutcomeCounts::default();
-        let before = process_outcomes().snapshot().iter().find(|r| r.0 == "unroutable").map_or(0, |r| r.2);
-        counts.record(&Outcome::Unroutable);
-        counts.record(&Outcome::rejected(TokenType::M2MToken, MachineErrorCode::TokenInvalid, FailureReason::Expired, "x"));
-        counts.record(&Outcome::rejected(TokenType::M2MToken, MachineErrorCode::TokenInvalid, FailureReason::Expired, "x"));
-        assert_eq!(counts.snapshot(), vec![("m2m_token", "token-invalid", 2), ("unroutable", "ok", 1)]);
-        let after = process_outcomes().snapshot().iter().find(|r| r.0 == "unroutable").map_or(0, |r| r.2);
-        assert!(after > before, "the process-wide table counts too");
     }
 
     #[test]

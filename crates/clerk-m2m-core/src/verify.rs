@@ -140,7 +140,7 @@ pub struct Verifier {
     local: AtomicU64,
     remote: AtomicU64,
     /// Outcomes by token type × code, counted by whoever settles a verification (the binding).
-    outcomes: crate::telemetry::OutcomeCounts,
+    outcomes: crate::outcome_counts::OutcomeCounts,
 }
 
 impl Verifier {
@@ -170,7 +170,7 @@ impl Verifier {
             clock,
             local: AtomicU64::new(0),
             remote: AtomicU64::new(0),
-            outcomes: crate::telemetry::OutcomeCounts::default(),
+            outcomes: crate::outcome_counts::OutcomeCounts::default(),
         }
     }
 
@@ -371,8 +371,8 @@ impl Verifier {
         (self.local.load(Ordering::Relaxed), self.remote.load(Ordering::Relaxed))
     }
 
-    /// This verifier's outcomes by token type × code ([`crate::telemetry::OutcomeCounts::record`]).
-    pub fn outcomes(&self) -> &crate::telemetry::OutcomeCounts {
+    /// This verifier's outcomes by token type × code ([`crate::outcome_counts::OutcomeCounts::record`]).
+    pub fn outcomes(&self) -> &crate::outcome_counts::OutcomeCounts {
         &self.outcomes
     }
 }
