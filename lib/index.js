@@ -6,7 +6,7 @@ const errors = require('./errors.js')
 const { M2MToken, IdPOAuthAccessToken, APIKey } = require('./resources.js')
 const { createM2MClient } = require('./m2m.js')
 const { processStats, metricsText } = require('./observe/metrics.js')
-const channels = require('./observe/channels.js')
+const { diagnosticsChannels } = require('./observe/channels.js')
 
 module.exports = {
   ...require('./constants.js'),
@@ -17,7 +17,7 @@ module.exports = {
   createM2MClient,
   processStats,
   metricsText,
-  diagnosticsChannels: Object.freeze({ verify: channels.VERIFY, http: channels.HTTP, tokenProvider: channels.TOKEN_PROVIDER }),
+  diagnosticsChannels,
   MachineTokenVerificationError: errors.MachineTokenVerificationError,
   MachineTokenVerificationErrorCode: errors.MachineTokenVerificationErrorCode,
   TokenVerificationErrorAction: errors.TokenVerificationErrorAction,

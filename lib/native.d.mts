@@ -15,6 +15,7 @@ export {
   NativeEmulator,
   NativeM2MClient,
   NativeVerifier,
+  processStatsJson,
   startNativeEmulator,
 } from '../index.js'
 export type { NativeEmulatorOptions, NativeM2MClientOptions, NativeVerifierStats, NativeVerifyOptions } from '../index.js'

@@ -14,6 +14,7 @@ export {
   NativeEmulator,
   NativeM2MClient,
   NativeVerifier,
+  processStatsJson,
   startNativeEmulator,
 } from '../index'
 export type { NativeEmulatorOptions, NativeM2MClientOptions, NativeVerifierStats, NativeVerifyOptions } from '../index'

@@ -15,6 +15,7 @@ export const {
   NativeEmulator,
   NativeM2MClient,
   NativeVerifier,
+  processStatsJson,
   startNativeEmulator,
 } = binding
 

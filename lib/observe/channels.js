@@ -25,4 +25,7 @@ function observing() {
   return debugEnabled || start.hasSubscribers || asyncEnd.hasSubscribers || httpChannel.hasSubscribers || error.hasSubscribers || end.hasSubscribers || asyncStart.hasSubscribers
 }
 
-module.exports = { VERIFY, HTTP, TOKEN_PROVIDER, verifyChannel, httpChannel, tokenProviderChannel, observing }
+/** The names, as the package exports them (`diagnosticsChannels`). */
+const diagnosticsChannels = Object.freeze({ verify: VERIFY, http: HTTP, tokenProvider: TOKEN_PROVIDER })
+
+module.exports = { VERIFY, HTTP, TOKEN_PROVIDER, diagnosticsChannels, verifyChannel, httpChannel, tokenProviderChannel, observing }
