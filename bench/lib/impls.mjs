@@ -126,7 +126,7 @@ function nativeImpls(pkg, options, { withVerifier = true, withSubscriber = false
       family: 'native',
       optional: true,
       checksExp: true,
-      note: 'no-op subscribers on clerk-m2m-native:verify (all five events) and :http',
+      note: 'no-op verify + http subscribers',
       ...noopSubscriber(pkg),
       verify: (t) => pkg.verifyMachineAuthToken(t, options),
       ok: okClerk,
