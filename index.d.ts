@@ -39,6 +39,12 @@ export declare class NativeM2MClient {
   list(params: string): Promise<string>
   /** `POST /m2m_tokens/verify` `{"token"}` with the per-call machine key, else the client's keys. */
   verifyOpaque(token: string, machineSecretKey?: string | undefined | null): Promise<string>
+  /**
+   * `createToken`, `revokeToken`, `list` (`arg`: their params JSON) or `verifyOpaque` (`arg`: the
+   * token, `machineSecretKey`: the per-call key), by name, with the requests it made:
+   * `[outcome, requests]`. Called instead of them only while a subscriber listens.
+   */
+  callTraced(operation: string, arg: string, machineSecretKey?: string | undefined | null): Promise<Array<string>>
 }
 
 /**

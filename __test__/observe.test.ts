@@ -221,6 +221,11 @@ describe('clerk-m2m-native:token-provider', () => {
     expect(await provider.getToken()).toBe(token)
     await emu.clearFaults()
     expect(rec.provider.map((m) => m.event)).toEqual(['refresh', 'refresh-failed', 'stale', 'stale'])
+    // The M2M client's requests are http messages too, named by their operation.
+    expect(rec.http.map((m) => [m.method, m.route, m.status, m.operation, m.verify])).toEqual([
+      ['POST', '/m2m_tokens', 200, 'createToken', undefined],
+      ['POST', '/m2m_tokens', 503, 'createToken', undefined],
+    ])
     expect(rec.provider[0]).toMatchObject({ fingerprint: expect.stringMatching(/^[0-9a-f]{12}$/), durationMs: expect.any(Number) })
     expect(rec.provider[1]).toMatchObject({ status: 503 })
     expect(rec.texts.join('\n')).not.toContain(token)

@@ -107,6 +107,20 @@ describe('clerk-m2m-native/otel', () => {
     expect(leaksOf(canaries, text)).toEqual([])
   })
 
+  it('an M2M client call: a clerk_m2m.http span of its own, named by its operation', async () => {
+    const { createM2MClient } = await import('../lib/index.js')
+    const client = createM2MClient({ machineSecretKey: emu.machines.worker.secretKey, apiUrl: emu.url })
+    const created = await client.createToken({ secondsUntilExpiration: 60 })
+    await client.revokeToken({ m2mTokenId: created.id })
+    const spans = spansNamed('clerk_m2m.http')
+    expect(spans.map((s) => [s.attributes['http.request.method'], s.attributes['url.template'], s.attributes['clerk_m2m.operation'], s.attributes['http.response.status_code']])).toEqual([
+      ['POST', '/m2m_tokens', 'createToken', 200],
+      ['POST', '/m2m_tokens/{id}/revoke', 'revokeToken', 200],
+    ])
+    expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(created.id)
+    expect(spansNamed('clerk_m2m.verify')).toEqual([])
+  })
+
   it('disable() stops the spans', async () => {
     const second = instrument({ tracerProvider: provider })
     second.disable()

@@ -11,6 +11,8 @@
 // creation and revocation are never retried.
 
 const native = require('./native.js')
+const { observingRequests } = require('./observe/channels.js')
+const { clientCall } = require('./observe/verify-events.js')
 const { ClerkAPIResponseError, ClerkAPIError, InvalidOptionsError, ClerkTransportError, defineHidden } = require('./errors.js')
 const { describe, optString, optNumber, optBoolean, objectOrEmpty } = require('./guards.js')
 const { deserialize } = require('./resources.js')
@@ -97,7 +99,7 @@ class M2MClient {
       minRemainingTtlSeconds: optNumber(p, 'minRemainingTtlSeconds', where),
       tokenFormat: optString(p, 'tokenFormat', where),
     }
-    return settle(await this.#native.createToken(JSON.stringify(body)))
+    return settle(await this.#call('createToken', JSON.stringify(body)))
   }
 
   /** `POST {apiUrl}/m2m_tokens/{id}/revoke` `{revocation_reason}`. Never retried. */
@@ -111,7 +113,7 @@ class M2MClient {
       revocationReason: optString(p, 'revocationReason', where),
       machineSecretKey: optString(p, 'machineSecretKey', where),
     }
-    return settle(await this.#native.revokeToken(JSON.stringify(body)))
+    return settle(await this.#call('revokeToken', JSON.stringify(body)))
   }
 
   /** `GET {apiUrl}/m2m_tokens?…` → `{ data: M2MToken[], totalCount }`. Falsy filters are left out, as the reference does. */
@@ -126,7 +128,7 @@ class M2MClient {
       limit: optNumber(p, 'limit', where),
       offset: optNumber(p, 'offset', where),
     }
-    return settle(await this.#native.list(JSON.stringify(body)))
+    return settle(await this.#call('list', JSON.stringify(body)))
   }
 
   /**
@@ -146,7 +148,13 @@ class M2MClient {
       if (errors) throw errors[0]
       return data
     }
-    return settle(await this.#native.verifyOpaque(token, machineSecretKey))
+    return settle(await this.#call('verifyOpaque', token, machineSecretKey))
+  }
+
+  /** One native call; while an http subscriber (or the debug log) listens, the traced one (lib/observe/). */
+  #call(operation, arg, machineSecretKey) {
+    if (observingRequests()) return clientCall(this.#native, operation, arg, machineSecretKey)
+    return operation === 'verifyOpaque' ? this.#native.verifyOpaque(arg, machineSecretKey) : this.#native[operation](arg)
   }
 }
 

@@ -53,6 +53,8 @@ export interface HttpChannelMessage {
   error: string | undefined
   /** The verification that made the request. */
   verify: VerifyChannelContext | undefined
+  /** The M2M client call that made it (`createToken`, `revokeToken`, `list`, `verifyOpaque`), for requests outside a verification. */
+  operation: 'createToken' | 'revokeToken' | 'list' | 'verifyOpaque' | undefined
 }
 
 /** A `clerk-m2m-native:token-provider` message. */

@@ -3,7 +3,8 @@
 //
 //   clerk_m2m.verify   one span per verification (INTERNAL), a child of whatever span is active
 //   clerk_m2m.http     one span per Backend API / JWKS request native code made for it (CLIENT),
-//                      a child of its verification, drawn with the request's own start and end
+//                      a child of its verification, drawn with the request's own start and end;
+//                      for an M2M client call (createToken…), a child of the active span
 //
 // Attribute names follow the OpenTelemetry semantic conventions where one exists
 // (`http.request.method`, `http.response.status_code`, `url.template`, `error.type`,
@@ -91,6 +92,7 @@ function instrument(options = {}) {
       'http.request.resend_count': msg.attempts > 1 ? msg.attempts - 1 : undefined,
       'clerk_m2m.http.attempts': msg.attempts,
       'clerk_m2m.http.retry_after': msg.retryAfter,
+      'clerk_m2m.operation': msg.operation,
     })
     const errorType = msg.error ?? (typeof msg.status === 'number' && msg.status >= 400 ? String(msg.status) : undefined)
     if (errorType !== undefined) {

@@ -22,7 +22,7 @@ type ApiResult<T> = std::result::Result<T, ClerkApiResponseError>;
 /// `client.m2m` of `@clerk/backend`, without the JWT path of `verify` (done in JS with the verifier).
 #[napi]
 pub struct NativeM2MClient {
-    inner: Arc<M2mClient>,
+    pub(crate) inner: Arc<M2mClient>,
 }
 
 /// Runs `work` (reading the params inside it, so that params that do not fit settle as an error

@@ -28,4 +28,9 @@ function observing() {
 /** The names, as the package exports them (`diagnosticsChannels`). */
 const diagnosticsChannels = Object.freeze({ verify: VERIFY, http: HTTP, tokenProvider: TOKEN_PROVIDER })
 
-module.exports = { VERIFY, HTTP, TOKEN_PROVIDER, diagnosticsChannels, verifyChannel, httpChannel, tokenProviderChannel, observing }
+/** True when a request of the M2M client must be observed: an http subscriber, or the debug log. */
+function observingRequests() {
+  return debugEnabled || httpChannel.hasSubscribers
+}
+
+module.exports = { VERIFY, HTTP, TOKEN_PROVIDER, diagnosticsChannels, verifyChannel, httpChannel, tokenProviderChannel, observing, observingRequests }

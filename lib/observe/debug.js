@@ -20,7 +20,7 @@ function debugVerify(ctx) {
 
 function debugHttp(e) {
   if (!debugEnabled) return
-  log('http %s %s status=%s attempts=%d retryAfter=%s error=%s %s', e.method, e.route, e.status ?? '-', e.attempts, e.retryAfter ?? '-', e.error ?? '-', ms(e.durationMs))
+  log('http %s %s status=%s attempts=%d retryAfter=%s error=%s %s%s', e.method, e.route, e.status ?? '-', e.attempts, e.retryAfter ?? '-', e.error ?? '-', ms(e.durationMs), e.operation ? ` op=${e.operation}` : '')
 }
 
 function debugTokenProvider(m) {

@@ -134,8 +134,28 @@ function remote(nativeVerifier, token, m2mOnly, ctx) {
   })
 }
 
-/** One `clerk-m2m-native:http` message; `verify` is the context of the verification that made it (or undefined). */
-function publishHttp(e, verifyContext) {
+/**
+ * An M2M client call (`createToken`, `revokeToken`, `list`, `verifyOpaque`) traced: the outcome
+ * text, after one http message per request it made (with `operation`, and no `verify`).
+ */
+function clientCall(nativeClient, operation, arg, machineSecretKey) {
+  return nativeClient.callTraced(operation, arg, machineSecretKey).then(([outcomeJson, eventsJson]) => {
+    let events = []
+    try {
+      events = JSON.parse(eventsJson)
+    } catch {
+      // Native code always sends a JSON array; nothing to report otherwise.
+    }
+    for (const e of events) publishHttp(e, undefined, operation)
+    return outcomeJson
+  })
+}
+
+/**
+ * One `clerk-m2m-native:http` message; `verify` is the context of the verification that made it,
+ * `operation` the M2M client call that made it (one of the two, or neither).
+ */
+function publishHttp(e, verifyContext, operation) {
   const message = {
     method: e.method,
     route: e.route,
@@ -146,6 +166,7 @@ function publishHttp(e, verifyContext) {
     retryAfter: e.retryAfter ?? undefined,
     error: e.error ?? undefined,
     verify: verifyContext,
+    operation,
   }
   if (verifyContext) verifyContext.httpRequests += 1
   if (httpChannel.hasSubscribers) httpChannel.publish(message)
@@ -189,4 +210,4 @@ function traceBatch(tokens, m2mOnly, run) {
   )
 }
 
-module.exports = { traceVerify, traceBatch, remote, fingerprint, kidOf }
+module.exports = { traceVerify, traceBatch, remote, clientCall, fingerprint, kidOf }
