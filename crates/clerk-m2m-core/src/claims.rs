@@ -5,8 +5,8 @@
 //! the decoded JSON as `Option<FieldRef>` (`None` = JS `undefined`; a borrowed
 //! string or any other JSON value, so the verifier's borrowed decoder needs no
 //! copy) and printed with [`crate::js`] so messages match byte for byte. Each
-//! rule also has its `Option<&Value>` form (same name, `_claim`/`_type`/…), for
-//! values held in a `serde_json::Value`. Time checks take an
+//! rule keeps its `Option<&Value>` form (`assert_*_claim`, `assert_header_*`) for
+//! the tests and fuzz targets (feature `test-hooks`), which read `serde_json::Value`s. Time checks take an
 //! injected [`Clock`] and read it once per check, as the reference reads
 //! `Date.now()` once per check.
 //!
@@ -78,6 +78,7 @@ fn is_truthy_field(value: Option<FieldRef<'_>>) -> bool {
 /// `assertHeaderType`. Without a `header_type` option, an absent `typ` passes
 /// and a present one must be `JWT`; with it, `typ` must be one of the list
 /// (an absent `typ` then fails). Strict equality: `jwt` ≠ `JWT`, numbers never match.
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_header_type<S: AsRef<str>>(typ: Option<&Value>, header_type: Option<&[S]>) -> Result<(), TokenVerificationError> {
     assert_header_type_field(typ.map(FieldRef::from), header_type)
 }
@@ -100,6 +101,7 @@ pub fn assert_header_type_field<S: AsRef<str>>(typ: Option<FieldRef<'_>>, header
 }
 
 /// `assertHeaderAlgorithm`: exactly `RS256`, `RS384` or `RS512`.
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_header_algorithm(alg: Option<&Value>) -> Result<JwtAlgorithm, TokenVerificationError> {
     assert_header_algorithm_field(alg.map(FieldRef::from))
 }
@@ -116,6 +118,7 @@ pub fn assert_header_algorithm_field(alg: Option<FieldRef<'_>>) -> Result<JwtAlg
 }
 
 /// `assertSubClaim`: `sub` must be a string.
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_sub_claim(sub: Option<&Value>) -> Result<(), TokenVerificationError> {
     assert_sub_field(sub.map(FieldRef::from))
 }
@@ -160,6 +163,7 @@ fn as_string_array(value: Option<FieldRef<'_>>) -> Option<Vec<&str>> {
 /// `assertAudienceClaim` (lenient). Passes when either the configured
 /// audience or the token's `aud` is empty after dropping falsy entries, and
 /// when `aud` is neither a string nor a non-empty array of strings.
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_audience_claim<S: AsRef<str>>(aud: Option<&Value>, audience: &[S]) -> Result<(), TokenVerificationError> {
     assert_audience_field(aud.map(FieldRef::from), audience)
 }
@@ -190,6 +194,7 @@ pub fn assert_audience_field<S: AsRef<str>>(aud: Option<FieldRef<'_>>, audience:
 }
 
 /// `assertAuthorizedPartiesClaim`: with a non-empty list, `azp` must be truthy and listed.
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_authorized_parties_claim<S: AsRef<str>>(azp: Option<&Value>, authorized_parties: &[S]) -> Result<(), TokenVerificationError> {
     assert_authorized_parties_field(azp.map(FieldRef::from), authorized_parties)
 }
@@ -214,6 +219,7 @@ pub fn assert_authorized_parties_field<S: AsRef<str>>(azp: Option<FieldRef<'_>>,
 }
 
 /// `assertIssuerClaim` (3.25.0): with a non-empty list, `iss` must be a listed string.
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_issuer_claim<S: AsRef<str>>(iss: Option<&Value>, issuer: &[S]) -> Result<(), TokenVerificationError> {
     assert_issuer_field(iss.map(FieldRef::from), issuer)
 }
@@ -282,6 +288,7 @@ fn expected_number(claim: &str, name: &str, value: Option<FieldRef<'_>>) -> Toke
 /// `assertExpirationClaim`: `exp` is required and must be a number; expired
 /// iff `exp_ms <= now - skew` (so exactly at the boundary is expired).
 /// Diverges for dates before the JS range: expired (see module docs).
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_expiration_claim(exp: Option<&Value>, clock_skew_ms: f64, clock: &dyn Clock) -> Result<(), TokenVerificationError> {
     assert_expiration_field(exp.map(FieldRef::from), clock_skew_ms, clock)
 }
@@ -306,6 +313,7 @@ pub fn assert_expiration_field(exp: Option<FieldRef<'_>>, clock_skew_ms: f64, cl
 /// `assertActivationClaim`: `nbf` is optional; a present non-number (even
 /// `null`) fails; too early iff `nbf_ms > now + skew` (strictly).
 /// Diverges for dates after the JS range: too early (see module docs).
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_activation_claim(nbf: Option<&Value>, clock_skew_ms: f64, clock: &dyn Clock) -> Result<(), TokenVerificationError> {
     assert_activation_field(nbf.map(FieldRef::from), clock_skew_ms, clock)
 }
@@ -334,6 +342,7 @@ pub fn assert_activation_field(nbf: Option<FieldRef<'_>>, clock_skew_ms: f64, cl
 /// `assertIssuedAtClaim`: `iat` is optional; a present non-number fails; in
 /// the future iff `iat_ms > now + skew` (strictly).
 /// Diverges for dates after the JS range: in the future (see module docs).
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_issued_at_claim(iat: Option<&Value>, clock_skew_ms: f64, clock: &dyn Clock) -> Result<(), TokenVerificationError> {
     assert_issued_at_field(iat.map(FieldRef::from), clock_skew_ms, clock)
 }
