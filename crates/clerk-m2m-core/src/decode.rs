@@ -108,11 +108,13 @@ pub struct Scratch {
 }
 
 impl Scratch {
+    /// The buffers are `const` uninitialised elements: written as `[MaybeUninit::uninit(); N]`,
+    /// the three were cleared with a 3.5 KiB `memset` on every call (seen in the profile).
     pub fn new() -> Self {
         Scratch {
-            header: [MaybeUninit::uninit(); 512],
-            payload: [MaybeUninit::uninit(); 2048],
-            signature: [MaybeUninit::uninit(); 1024],
+            header: [const { MaybeUninit::uninit() }; 512],
+            payload: [const { MaybeUninit::uninit() }; 2048],
+            signature: [const { MaybeUninit::uninit() }; 1024],
             spill: [Vec::new(), Vec::new(), Vec::new()],
             lossy: [String::new(), String::new()],
         }
