@@ -55,15 +55,17 @@ impl<'t> DecodedJwt<'t> {
 }
 
 /// Splits into exactly three dot-separated segments, as `split('.')` + length check.
+/// The dots are found with `memchr` (SIMD), as detection finds them: `splitn` walked the
+/// ~850 bytes of a token a byte-pair at a time (1.4k instructions of a verification).
 pub fn split3(token: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = token.splitn(4, '.');
-    let header = parts.next()?;
-    let payload = parts.next()?;
-    let signature = parts.next()?;
-    if parts.next().is_some() {
+    let bytes = token.as_bytes();
+    let first = memchr::memchr(b'.', bytes)?;
+    let second = first + 1 + memchr::memchr(b'.', bytes.get(first + 1..)?)?;
+    if memchr::memchr(b'.', bytes.get(second + 1..)?).is_some() {
         return None;
     }
-    Some((header, payload, signature))
+    // '.' is ASCII, so both cuts are on character boundaries.
+    Some((token.get(..first)?, token.get(first + 1..second)?, token.get(second + 1..)?))
 }
 
 /// Decodes with the default ceiling.
@@ -237,6 +239,14 @@ mod tests {
         #[test]
         fn never_panics(s in ".{0,200}") {
             let _ = decode(&s);
+        }
+
+        /// `split3` is `split('.')` with exactly three parts, on any text (dots and multi-byte characters included).
+        #[test]
+        fn split3_is_split_into_three(s in "[a.é€😀]{0,12}") {
+            let parts: Vec<&str> = s.split('.').collect();
+            let expected = (parts.len() == 3).then(|| (parts[0], parts[1], parts[2]));
+            proptest::prop_assert_eq!(split3(&s), expected);
         }
     }
 
