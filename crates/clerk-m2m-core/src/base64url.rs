@@ -49,6 +49,12 @@ pub fn decode_loose_into<'b>(input: &str, buf: &'b mut [u8]) -> Decoded<'b> {
     }
 }
 
+/// [`decode_loose_into`] into a buffer that may be uninitialised (the verifier's scratch
+/// space, which then needs no clearing on every call).
+pub fn decode_loose_into_uninit<'b>(input: &str, buf: &'b mut [MaybeUninit<u8>]) -> Decoded<'b> {
+    decode_unpadded_into(input.trim_end_matches('=').as_bytes(), buf)
+}
+
 /// Unpadded, canonical base64url (what [`decode_loose`] accepts of a segment the
 /// JWT format regex has already cleared of `=`) into `buf`, which may be
 /// uninitialised: detection decodes into an uninitialised stack buffer, so a

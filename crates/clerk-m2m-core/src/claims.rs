@@ -2,8 +2,11 @@
 //!
 //! One small function per rule, each returning the reference's exact
 //! [`TokenVerificationError`] (reason, message, action). Values are read from
-//! the decoded JSON as `Option<&Value>` (`None` = JS `undefined`) and printed
-//! with [`crate::js`] so messages match byte for byte. Time checks take an
+//! the decoded JSON as `Option<FieldRef>` (`None` = JS `undefined`; a borrowed
+//! string or any other JSON value, so the verifier's borrowed decoder needs no
+//! copy) and printed with [`crate::js`] so messages match byte for byte. Each
+//! rule keeps its `Option<&Value>` form (`assert_*_claim`, `assert_header_*`) for
+//! the tests and fuzz targets (feature `test-hooks`), which read `serde_json::Value`s. Time checks take an
 //! injected [`Clock`] and read it once per check, as the reference reads
 //! `Date.now()` once per check.
 //!
@@ -27,7 +30,8 @@
 
 use crate::clock::Clock;
 use crate::errors::{action, Reason, TokenVerificationError};
-use crate::js::{self, json_stringify, json_stringify_opt, number_to_string, set_utc_seconds_ms, time_clip, to_utc_string};
+use crate::js::{self, json_stringify, number_to_string, set_utc_seconds_ms, time_clip, to_utc_string};
+use crate::json::FieldRef;
 use crate::keys::JwtAlgorithm;
 use crate::redact::echo_untrusted;
 use serde_json::Value;
@@ -48,19 +52,40 @@ fn ensure_clerk_jwt(reason: Reason, message: String) -> TokenVerificationError {
     TokenVerificationError::new(reason, message).with_action(action::ENSURE_CLERK_JWT)
 }
 
+/// `JSON.stringify(value)`, `undefined` when absent (messages only: strings are copied).
+pub fn stringify_field(value: Option<FieldRef<'_>>) -> String {
+    match value {
+        None => "undefined".to_owned(),
+        Some(FieldRef::Json(v)) => json_stringify(v),
+        Some(FieldRef::Str(s)) => json_stringify(&Value::String(s.to_owned())),
+    }
+}
+
 /// `JSON.stringify` of an unsigned header value, escaped and truncated for messages.
-fn echo_header_value(value: Option<&Value>) -> String {
-    echo_untrusted(&json_stringify_opt(value))
+fn echo_header_value(value: Option<FieldRef<'_>>) -> String {
+    echo_untrusted(&stringify_field(value))
+}
+
+/// A JS truthiness test of a present or absent field.
+fn is_truthy_field(value: Option<FieldRef<'_>>) -> bool {
+    match value {
+        Some(FieldRef::Str(s)) => !s.is_empty(),
+        Some(FieldRef::Json(v)) => js::is_truthy(Some(v)),
+        None => false,
+    }
 }
 
 /// `assertHeaderType`. Without a `header_type` option, an absent `typ` passes
 /// and a present one must be `JWT`; with it, `typ` must be one of the list
 /// (an absent `typ` then fails). Strict equality: `jwt` ≠ `JWT`, numbers never match.
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_header_type<S: AsRef<str>>(typ: Option<&Value>, header_type: Option<&[S]>) -> Result<(), TokenVerificationError> {
-    let typ_str = match typ {
-        Some(Value::String(s)) => Some(s.as_str()),
-        _ => None,
-    };
+    assert_header_type_field(typ.map(FieldRef::from), header_type)
+}
+
+/// [`assert_header_type`] of a borrowed field.
+pub fn assert_header_type_field<S: AsRef<str>>(typ: Option<FieldRef<'_>>, header_type: Option<&[S]>) -> Result<(), TokenVerificationError> {
+    let typ_str = typ.and_then(FieldRef::as_str);
     let (allowed, joined) = match header_type {
         None if typ.is_none() => return Ok(()),
         None => (typ_str == Some("JWT"), "JWT".to_owned()),
@@ -76,8 +101,14 @@ pub fn assert_header_type<S: AsRef<str>>(typ: Option<&Value>, header_type: Optio
 }
 
 /// `assertHeaderAlgorithm`: exactly `RS256`, `RS384` or `RS512`.
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_header_algorithm(alg: Option<&Value>) -> Result<JwtAlgorithm, TokenVerificationError> {
-    if let Some(found) = alg.and_then(Value::as_str).and_then(JwtAlgorithm::from_name) {
+    assert_header_algorithm_field(alg.map(FieldRef::from))
+}
+
+/// [`assert_header_algorithm`] of a borrowed field.
+pub fn assert_header_algorithm_field(alg: Option<FieldRef<'_>>) -> Result<JwtAlgorithm, TokenVerificationError> {
+    if let Some(found) = alg.and_then(FieldRef::as_str).and_then(JwtAlgorithm::from_name) {
         return Ok(found);
     }
     Err(ensure_clerk_jwt(
@@ -87,21 +118,27 @@ pub fn assert_header_algorithm(alg: Option<&Value>) -> Result<JwtAlgorithm, Toke
 }
 
 /// `assertSubClaim`: `sub` must be a string.
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_sub_claim(sub: Option<&Value>) -> Result<(), TokenVerificationError> {
-    if matches!(sub, Some(Value::String(_))) {
+    assert_sub_field(sub.map(FieldRef::from))
+}
+
+/// [`assert_sub_claim`] of a borrowed field.
+pub fn assert_sub_field(sub: Option<FieldRef<'_>>) -> Result<(), TokenVerificationError> {
+    if matches!(sub, Some(FieldRef::Str(_))) {
         return Ok(());
     }
     Err(ensure_clerk_jwt(
         Reason::TokenVerificationFailed,
-        format!("Subject claim (sub) is required and must be a string. Received {}.", json_stringify_opt(sub)),
+        format!("Subject claim (sub) is required and must be a string. Received {}.", stringify_field(sub)),
     ))
 }
 
-/// `[value].flat().filter(truthy)` for a claim.
-fn flat_truthy(value: Option<&Value>) -> Vec<&Value> {
+/// Whether `[value].flat().filter(truthy)` is empty for a claim.
+fn flat_truthy_is_empty(value: Option<FieldRef<'_>>) -> bool {
     match value {
-        Some(Value::Array(items)) => items.iter().filter(|v| js::is_truthy(Some(v))).collect(),
-        other => other.filter(|v| js::is_truthy(Some(v))).into_iter().collect(),
+        Some(FieldRef::Json(Value::Array(items))) => !items.iter().any(|v| js::is_truthy(Some(v))),
+        other => !is_truthy_field(other),
     }
 }
 
@@ -116,9 +153,9 @@ fn json_list(list: &[&str]) -> String {
 }
 
 /// `isArrayString`: a non-empty array of strings.
-fn as_string_array(value: Option<&Value>) -> Option<Vec<&str>> {
+fn as_string_array(value: Option<FieldRef<'_>>) -> Option<Vec<&str>> {
     match value {
-        Some(Value::Array(items)) if !items.is_empty() => items.iter().map(Value::as_str).collect(),
+        Some(FieldRef::Json(Value::Array(items))) if !items.is_empty() => items.iter().map(Value::as_str).collect(),
         _ => None,
     }
 }
@@ -126,23 +163,30 @@ fn as_string_array(value: Option<&Value>) -> Option<Vec<&str>> {
 /// `assertAudienceClaim` (lenient). Passes when either the configured
 /// audience or the token's `aud` is empty after dropping falsy entries, and
 /// when `aud` is neither a string nor a non-empty array of strings.
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_audience_claim<S: AsRef<str>>(aud: Option<&Value>, audience: &[S]) -> Result<(), TokenVerificationError> {
-    let expected = non_empty(audience);
-    if expected.is_empty() || flat_truthy(aud).is_empty() {
+    assert_audience_field(aud.map(FieldRef::from), audience)
+}
+
+/// [`assert_audience_claim`] of a borrowed field.
+pub fn assert_audience_field<S: AsRef<str>>(aud: Option<FieldRef<'_>>, audience: &[S]) -> Result<(), TokenVerificationError> {
+    // Nothing configured (the common case): no work, not even the list of expected audiences.
+    if audience.iter().all(|a| a.as_ref().is_empty()) || flat_truthy_is_empty(aud) {
         return Ok(());
     }
-    if let Some(Value::String(s)) = aud {
-        if !expected.contains(&s.as_str()) {
+    let expected = non_empty(audience);
+    if let Some(FieldRef::Str(s)) = aud {
+        if !expected.contains(&s) {
             return Err(ensure_clerk_jwt(
                 Reason::TokenVerificationFailed,
-                format!("Invalid JWT audience claim (aud) {}. Is not included in \"{}\".", json_stringify_opt(aud), json_list(&expected)),
+                format!("Invalid JWT audience claim (aud) {}. Is not included in \"{}\".", stringify_field(aud), json_list(&expected)),
             ));
         }
     } else if let Some(list) = as_string_array(aud) {
         if !list.iter().any(|a| expected.contains(a)) {
             return Err(ensure_clerk_jwt(
                 Reason::TokenVerificationFailed,
-                format!("Invalid JWT audience claim array (aud) {}. Is not included in \"{}\".", json_stringify_opt(aud), json_list(&expected)),
+                format!("Invalid JWT audience claim array (aud) {}. Is not included in \"{}\".", stringify_field(aud), json_list(&expected)),
             ));
         }
     }
@@ -150,12 +194,18 @@ pub fn assert_audience_claim<S: AsRef<str>>(aud: Option<&Value>, audience: &[S])
 }
 
 /// `assertAuthorizedPartiesClaim`: with a non-empty list, `azp` must be truthy and listed.
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_authorized_parties_claim<S: AsRef<str>>(azp: Option<&Value>, authorized_parties: &[S]) -> Result<(), TokenVerificationError> {
+    assert_authorized_parties_field(azp.map(FieldRef::from), authorized_parties)
+}
+
+/// [`assert_authorized_parties_claim`] of a borrowed field.
+pub fn assert_authorized_parties_field<S: AsRef<str>>(azp: Option<FieldRef<'_>>, authorized_parties: &[S]) -> Result<(), TokenVerificationError> {
     if authorized_parties.is_empty() {
         return Ok(());
     }
     let listed = match azp {
-        Some(Value::String(s)) if !s.is_empty() => authorized_parties.iter().any(|p| p.as_ref() == s),
+        Some(FieldRef::Str(s)) if !s.is_empty() => authorized_parties.iter().any(|p| p.as_ref() == s),
         _ => false,
     };
     if listed {
@@ -164,19 +214,28 @@ pub fn assert_authorized_parties_claim<S: AsRef<str>>(azp: Option<&Value>, autho
     let parties: Vec<&str> = authorized_parties.iter().map(AsRef::as_ref).collect();
     Err(TokenVerificationError::new(
         Reason::TokenInvalidAuthorizedParties,
-        format!("Invalid JWT Authorized party claim (azp) {}. Expected \"{}\".", json_stringify_opt(azp), parties.join(",")),
+        format!("Invalid JWT Authorized party claim (azp) {}. Expected \"{}\".", stringify_field(azp), parties.join(",")),
     ))
 }
 
 /// `assertIssuerClaim` (3.25.0): with a non-empty list, `iss` must be a listed string.
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_issuer_claim<S: AsRef<str>>(iss: Option<&Value>, issuer: &[S]) -> Result<(), TokenVerificationError> {
+    assert_issuer_field(iss.map(FieldRef::from), issuer)
+}
+
+/// [`assert_issuer_claim`] of a borrowed field.
+pub fn assert_issuer_field<S: AsRef<str>>(iss: Option<FieldRef<'_>>, issuer: &[S]) -> Result<(), TokenVerificationError> {
+    if issuer.iter().all(|i| i.as_ref().is_empty()) {
+        return Ok(());
+    }
     let expected = non_empty(issuer);
-    if expected.is_empty() || matches!(iss, Some(Value::String(s)) if expected.contains(&s.as_str())) {
+    if matches!(iss, Some(FieldRef::Str(s)) if expected.contains(&s)) {
         return Ok(());
     }
     Err(ensure_clerk_jwt(
         Reason::TokenInvalidIssuer,
-        format!("Invalid JWT issuer claim (iss) {}. Expected \"{}\".", json_stringify_opt(iss), expected.join(",")),
+        format!("Invalid JWT issuer claim (iss) {}. Expected \"{}\".", stringify_field(iss), expected.join(",")),
     ))
 }
 
@@ -222,15 +281,21 @@ fn now_ms(clock: &dyn Clock) -> f64 {
     time_clip(clock.now_ms())
 }
 
-fn expected_number(claim: &str, name: &str, value: Option<&Value>) -> TokenVerificationError {
-    ensure_clerk_jwt(Reason::TokenVerificationFailed, format!("Invalid JWT {claim} claim ({name}) {}. Expected number.", json_stringify_opt(value)))
+fn expected_number(claim: &str, name: &str, value: Option<FieldRef<'_>>) -> TokenVerificationError {
+    ensure_clerk_jwt(Reason::TokenVerificationFailed, format!("Invalid JWT {claim} claim ({name}) {}. Expected number.", stringify_field(value)))
 }
 
 /// `assertExpirationClaim`: `exp` is required and must be a number; expired
 /// iff `exp_ms <= now - skew` (so exactly at the boundary is expired).
 /// Diverges for dates before the JS range: expired (see module docs).
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_expiration_claim(exp: Option<&Value>, clock_skew_ms: f64, clock: &dyn Clock) -> Result<(), TokenVerificationError> {
-    let Some(seconds) = exp.and_then(Value::as_f64) else {
+    assert_expiration_field(exp.map(FieldRef::from), clock_skew_ms, clock)
+}
+
+/// [`assert_expiration_claim`] of a borrowed field.
+pub fn assert_expiration_field(exp: Option<FieldRef<'_>>, clock_skew_ms: f64, clock: &dyn Clock) -> Result<(), TokenVerificationError> {
+    let Some(seconds) = exp.and_then(FieldRef::as_f64) else {
         return Err(expected_number("expiry date", "exp", exp));
     };
     let now = now_ms(clock);
@@ -248,7 +313,13 @@ pub fn assert_expiration_claim(exp: Option<&Value>, clock_skew_ms: f64, clock: &
 /// `assertActivationClaim`: `nbf` is optional; a present non-number (even
 /// `null`) fails; too early iff `nbf_ms > now + skew` (strictly).
 /// Diverges for dates after the JS range: too early (see module docs).
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_activation_claim(nbf: Option<&Value>, clock_skew_ms: f64, clock: &dyn Clock) -> Result<(), TokenVerificationError> {
+    assert_activation_field(nbf.map(FieldRef::from), clock_skew_ms, clock)
+}
+
+/// [`assert_activation_claim`] of a borrowed field.
+pub fn assert_activation_field(nbf: Option<FieldRef<'_>>, clock_skew_ms: f64, clock: &dyn Clock) -> Result<(), TokenVerificationError> {
     let Some(value) = nbf else { return Ok(()) };
     let Some(seconds) = value.as_f64() else {
         return Err(expected_number("not before date", "nbf", nbf));
@@ -271,7 +342,13 @@ pub fn assert_activation_claim(nbf: Option<&Value>, clock_skew_ms: f64, clock: &
 /// `assertIssuedAtClaim`: `iat` is optional; a present non-number fails; in
 /// the future iff `iat_ms > now + skew` (strictly).
 /// Diverges for dates after the JS range: in the future (see module docs).
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn assert_issued_at_claim(iat: Option<&Value>, clock_skew_ms: f64, clock: &dyn Clock) -> Result<(), TokenVerificationError> {
+    assert_issued_at_field(iat.map(FieldRef::from), clock_skew_ms, clock)
+}
+
+/// [`assert_issued_at_claim`] of a borrowed field.
+pub fn assert_issued_at_field(iat: Option<FieldRef<'_>>, clock_skew_ms: f64, clock: &dyn Clock) -> Result<(), TokenVerificationError> {
     let Some(value) = iat else { return Ok(()) };
     let Some(seconds) = value.as_f64() else {
         return Err(expected_number("issued at date", "iat", iat));
@@ -299,7 +376,7 @@ pub fn assert_oauth_audience_claim<S: AsRef<str>>(aud: Option<&Value>, audience:
     }
     let from_token: Option<Vec<&str>> = match aud {
         Some(v) if js::is_truthy(Some(v)) => match v {
-            Value::Array(_) => as_string_array(Some(v)),
+            Value::Array(_) => as_string_array(Some(FieldRef::Json(v))),
             Value::String(s) => Some(vec![s.as_str()]),
             _ => None,
         },
@@ -310,7 +387,7 @@ pub fn assert_oauth_audience_claim<S: AsRef<str>>(aud: Option<&Value>, audience:
             Reason::TokenVerificationFailed,
             format!(
                 "Invalid OAuth audience claim (aud) {}. Expected a non-empty string or a non-empty array of non-empty strings.",
-                json_stringify_opt(aud)
+                js::json_stringify_opt(aud)
             ),
         ));
     };
@@ -322,7 +399,7 @@ pub fn assert_oauth_audience_claim<S: AsRef<str>>(aud: Option<&Value>, audience:
         format!(
             "OAuth audience mismatch. Verification expected audience {}, but incoming token has aud {}.",
             json_list(&expected),
-            json_stringify_opt(aud)
+            js::json_stringify_opt(aud)
         ),
     ))
 }

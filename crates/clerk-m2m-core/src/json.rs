@@ -126,6 +126,271 @@ impl<'de> Visitor<'de> for ValueSeed {
     }
 }
 
+/// One member's value of a top-level object read by [`parse_members`]: a string borrowed from
+/// the segment's text where it has no escapes, anything else the [`Value`] `JSON.parse` would
+/// have built (numbers, `null` and booleans allocate nothing; arrays and objects are rare in
+/// the claims Clerk reads, `aud` aside).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field<'b> {
+    Str(Cow<'b, str>),
+    /// Never a [`Value::String`] (strings are [`Field::Str`]).
+    Json(Value),
+}
+
+impl<'b> Field<'b> {
+    pub fn as_ref(&self) -> FieldRef<'_> {
+        match self {
+            Field::Str(s) => FieldRef::Str(s),
+            Field::Json(v) => FieldRef::from(v),
+        }
+    }
+
+    /// The value `JSON.parse` would have built.
+    pub fn into_value(self) -> Value {
+        match self {
+            Field::Str(s) => Value::String(s.into_owned()),
+            Field::Json(v) => v,
+        }
+    }
+}
+
+/// A present property of a decoded JSON object, borrowed: a string, or any other value.
+/// The claim rules read both decoders through it (strings are always [`FieldRef::Str`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldRef<'a> {
+    Str(&'a str),
+    Json(&'a Value),
+}
+
+impl<'a> From<&'a Value> for FieldRef<'a> {
+    fn from(value: &'a Value) -> Self {
+        match value {
+            Value::String(s) => FieldRef::Str(s),
+            other => FieldRef::Json(other),
+        }
+    }
+}
+
+impl<'a> FieldRef<'a> {
+    pub fn as_str(self) -> Option<&'a str> {
+        match self {
+            FieldRef::Str(s) => Some(s),
+            FieldRef::Json(v) => v.as_str(),
+        }
+    }
+
+    /// The JSON number, if it is one (`Value::as_f64`).
+    pub fn as_f64(self) -> Option<f64> {
+        match self {
+            FieldRef::Str(_) => None,
+            FieldRef::Json(v) => v.as_f64(),
+        }
+    }
+
+    pub fn is_null(self) -> bool {
+        matches!(self, FieldRef::Json(Value::Null))
+    }
+
+    /// An owned copy, for the paths that allocate anyway (messages, OAuth, the network).
+    pub fn to_value(self) -> Value {
+        match self {
+            FieldRef::Str(s) => Value::String(s.to_owned()),
+            FieldRef::Json(v) => v.clone(),
+        }
+    }
+}
+
+/// Members kept inline: a Clerk M2M JWT's payload has 8, its header 4.
+const INLINE_MEMBERS: usize = 12;
+
+/// Past this many members a key index replaces the linear duplicate scan, so a hostile
+/// payload of thousands of distinct keys costs hashing, not a quadratic scan.
+const SCAN_MEMBERS: usize = 32;
+
+/// The members of a JWT segment's top-level object as `JSON.parse` leaves them: duplicate keys
+/// last-wins at the first occurrence's position (as `preserve_order` keeps them), keys and
+/// escape-free strings borrowed from the text. A top-level value that is not an object has
+/// no members (how the verification path reads it, see [`crate::js::get`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Members<'b> {
+    entries: smallvec::SmallVec<[(Cow<'b, str>, Field<'b>); INLINE_MEMBERS]>,
+}
+
+impl<'b> Members<'b> {
+    /// `object[name]` (own members only; absent → `None`).
+    pub fn get(&self, name: &str) -> Option<FieldRef<'_>> {
+        self.entries.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref())
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The members in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, FieldRef<'_>)> {
+        self.entries.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+    }
+
+    /// The object `JSON.parse` would have built (`Value::Null`-free: an empty map when there were no members).
+    pub fn to_map(&self) -> serde_json::Map<String, Value> {
+        let mut map = serde_json::Map::with_capacity(self.entries.len());
+        for (k, v) in &self.entries {
+            map.insert(k.to_string(), v.as_ref().to_value());
+        }
+        map
+    }
+}
+
+impl<'b> IntoIterator for Members<'b> {
+    type Item = (Cow<'b, str>, Field<'b>);
+    type IntoIter = smallvec::IntoIter<[(Cow<'b, str>, Field<'b>); INLINE_MEMBERS]>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+/// `JSON.parse(text)` read as [`Members`]: the same acceptance as [`parse_segment`] (every
+/// value that is not a top-level string or key goes through the same [`ValueSeed`]), without
+/// a map or a copy of any key or escape-free string. `None` where `JSON.parse` would throw.
+/// `text` is already decoded ([`text_decode`]).
+pub fn parse_members(text: &str) -> Option<Members<'_>> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let members = de::Deserializer::deserialize_any(&mut de, MembersVisitor).ok()?;
+    de.end().ok()?;
+    Some(members)
+}
+
+/// The top-level value: an object's members are collected, anything else validated and dropped.
+struct MembersVisitor;
+
+/// Anything but an object: parsed exactly as [`parse_segment`] would, then dropped.
+macro_rules! validate_as_value {
+    ($($name:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
+        $(fn $name<E: de::Error>(self, $($arg: $ty),*) -> Result<Members<'de>, E> {
+            ValueSeed { top: false }.$name($($arg),*).map(|_| Members::default())
+        })*
+    };
+}
+
+impl<'de> Visitor<'de> for MembersVisitor {
+    type Value = Members<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    validate_as_value!(visit_bool(v: bool), visit_i64(v: i64), visit_u64(v: u64), visit_f64(v: f64), visit_str(v: &str), visit_unit());
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Members<'de>, A::Error> {
+        ValueSeed { top: false }.visit_seq(seq).map(|_| Members::default())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Members<'de>, A::Error> {
+        let mut members = Members::default();
+        // Built once a payload passes SCAN_MEMBERS members: key → position.
+        let mut index: Option<std::collections::HashMap<Cow<'de, str>, usize>> = None;
+        while let Some(key) = access.next_key_seed(BorrowedStr)? {
+            let value = access.next_value_seed(FieldSeed)?;
+            let existing = match &index {
+                Some(index) => index.get(key.as_ref()).copied(),
+                None => members.entries.iter().position(|(k, _)| *k == key),
+            };
+            match existing {
+                // Last wins, at the first occurrence's position.
+                Some(i) => {
+                    if let Some(slot) = members.entries.get_mut(i) {
+                        slot.1 = value;
+                    }
+                }
+                None => {
+                    if let Some(index) = &mut index {
+                        index.insert(key.clone(), members.entries.len());
+                    }
+                    members.entries.push((key, value));
+                    if index.is_none() && members.entries.len() > SCAN_MEMBERS {
+                        index = Some(members.entries.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
+                    }
+                }
+            }
+        }
+        Ok(members)
+    }
+}
+
+/// A key or string: borrowed from the text when it has no escapes, else owned.
+struct BorrowedStr;
+
+impl<'de> DeserializeSeed<'de> for BorrowedStr {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BorrowedStr {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+/// A member's value: a string as [`Field::Str`], anything else through [`ValueSeed`].
+struct FieldSeed;
+
+impl<'de> DeserializeSeed<'de> for FieldSeed {
+    type Value = Field<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Field<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+macro_rules! field_as_value {
+    ($($name:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
+        $(fn $name<E: de::Error>(self, $($arg: $ty),*) -> Result<Field<'de>, E> {
+            ValueSeed { top: false }.$name($($arg),*).map(Field::Json)
+        })*
+    };
+}
+
+impl<'de> Visitor<'de> for FieldSeed {
+    type Value = Field<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Field<'de>, E> {
+        Ok(Field::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Field<'de>, E> {
+        Ok(Field::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Field<'de>, E> {
+        Ok(Field::Str(Cow::Owned(v)))
+    }
+    field_as_value!(visit_bool(v: bool), visit_i64(v: i64), visit_u64(v: u64), visit_f64(v: f64), visit_unit());
+    fn visit_none<E: de::Error>(self) -> Result<Field<'de>, E> {
+        Ok(Field::Json(Value::Null))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Field<'de>, A::Error> {
+        ValueSeed { top: false }.visit_seq(seq).map(Field::Json)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Field<'de>, A::Error> {
+        ValueSeed { top: false }.visit_map(map).map(Field::Json)
+    }
+}
+
 /// What a top-level JSON value says about one string-valued field.
 #[cfg(any(test, feature = "test-hooks"))]
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -304,7 +304,12 @@ impl JwksCache {
     /// Answers from memory only: the key if the scope is fresh and holds `kid`.
     /// Never fetches, never waits; `None` means "ask [`get_key`](Self::get_key)".
     pub fn try_get_cached(&self, scope: &JwksScope, kid: Option<&Value>, now: f64) -> Option<Arc<CachedJwk>> {
-        let kid_key = kid_lookup_key(kid);
+        self.try_get_cached_by_key(scope, &kid_lookup_key(kid), now)
+    }
+
+    /// [`try_get_cached`](Self::try_get_cached) with the kid already turned into its lookup
+    /// key ([`kid_lookup_key`]): the verifier's borrowed decoder holds no `Value` to pass.
+    pub fn try_get_cached_by_key(&self, scope: &JwksScope, kid_key: &str, now: f64) -> Option<Arc<CachedJwk>> {
         let mut st = lock(&self.state);
         st.tick = st.tick.wrapping_add(1);
         let tick = st.tick;
@@ -313,7 +318,7 @@ impl JwksCache {
             return None;
         }
         entry.last_used = tick;
-        entry.keys.get(kid_key.as_ref()).cloned()
+        entry.keys.get(kid_key).cloned()
     }
 
     /// The JWK for `kid` in `scope`, fetching the JWKS with `cfg` when needed.

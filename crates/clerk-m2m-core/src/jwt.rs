@@ -3,7 +3,9 @@
 //! [`verify_jwt`] runs the reference's checks in its order: header
 //! `typ`, `alg`, then the signature **before any claim** (so a forged token
 //! never learns about configuration), then `sub`, `aud`, `azp`, `iss`, `exp`,
-//! `nbf`, `iat`. The token is decoded once by the caller ([`crate::decode`]).
+//! `nbf`, `iat`. The token is decoded once by the caller ([`crate::decode`]), into
+//! either of the decoder's results ([`JwtParts`]): the router's borrowed [`JwtView`]
+//! or `decodeJwt`'s [`DecodedJwt`], which the tests also use as the oracle.
 //!
 //! The machine steps ([`verify_m2m_jwt_with_key`], [`verify_oauth_jwt_with_key`])
 //! are what `verifyM2MJwt` / `verifyOAuthJwt` do once a key is in hand; the
@@ -19,13 +21,77 @@
 use crate::claims::{self, resolve_clock_skew};
 use crate::clock::Clock;
 use crate::constants::{JWT_CATEGORY_M2M_TOKEN, OAUTH_ACCESS_TOKEN_TYPES};
-use crate::decode::DecodedJwt;
+use crate::decode::{DecodedJwt, JwtView};
 use crate::errors::{action, FailureReason, MachineErrorCode, MachineTokenVerificationError, Reason, TokenVerificationError};
 use crate::js::get;
+use crate::json::FieldRef;
 use crate::keys::{verify_signature_digest, VerificationKey};
 use crate::resources::{IdPOAuthAccessToken, M2MToken};
 use crate::sigcache::SignatureCache;
 use serde_json::Value;
+use std::borrow::Cow;
+
+/// What the verification steps read of a decoded token, from either decoder's result.
+pub trait JwtParts {
+    /// `header[name]`: absent, or not an object → `None`.
+    fn header_field(&self, name: &str) -> Option<FieldRef<'_>>;
+    /// `payload[name]`: absent, or not an object → `None`.
+    fn payload_field(&self, name: &str) -> Option<FieldRef<'_>>;
+    fn signature(&self) -> &[u8];
+    /// The bytes that were signed: `raw.header + '.' + raw.payload`.
+    fn signed_part<'t>(&self, token: &'t str) -> &'t str;
+    /// The payload as a `serde_json::Value` (the OAuth path reads it whole).
+    fn payload_value(&self) -> Cow<'_, Value>;
+    /// `M2MToken.fromJwtPayload`, consuming the payload (its members move into the token).
+    fn into_m2m_token(self, clock_skew_ms: Option<f64>, clock: &dyn Clock) -> Result<M2MToken, TokenVerificationError>;
+}
+
+/// `token.slice(0, header.length + 1 + payload.length)`.
+fn signed_prefix<'t>(token: &'t str, raw_header: &str, raw_payload: &str) -> &'t str {
+    token.get(..raw_header.len() + 1 + raw_payload.len()).unwrap_or(token)
+}
+
+impl JwtParts for DecodedJwt<'_> {
+    fn header_field(&self, name: &str) -> Option<FieldRef<'_>> {
+        get(&self.header, name).map(FieldRef::from)
+    }
+    fn payload_field(&self, name: &str) -> Option<FieldRef<'_>> {
+        get(&self.payload, name).map(FieldRef::from)
+    }
+    fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+    fn signed_part<'t>(&self, token: &'t str) -> &'t str {
+        signed_prefix(token, self.raw_header, self.raw_payload)
+    }
+    fn payload_value(&self) -> Cow<'_, Value> {
+        Cow::Borrowed(&self.payload)
+    }
+    fn into_m2m_token(self, clock_skew_ms: Option<f64>, clock: &dyn Clock) -> Result<M2MToken, TokenVerificationError> {
+        M2MToken::from_jwt_payload_owned(self.payload, clock_skew_ms, clock)
+    }
+}
+
+impl JwtParts for JwtView<'_, '_> {
+    fn header_field(&self, name: &str) -> Option<FieldRef<'_>> {
+        self.header.get(name)
+    }
+    fn payload_field(&self, name: &str) -> Option<FieldRef<'_>> {
+        self.payload.get(name)
+    }
+    fn signature(&self) -> &[u8] {
+        self.signature
+    }
+    fn signed_part<'t>(&self, token: &'t str) -> &'t str {
+        signed_prefix(token, self.raw_header, self.raw_payload)
+    }
+    fn payload_value(&self) -> Cow<'_, Value> {
+        Cow::Owned(Value::Object(self.payload.to_map()))
+    }
+    fn into_m2m_token(self, clock_skew_ms: Option<f64>, clock: &dyn Clock) -> Result<M2MToken, TokenVerificationError> {
+        M2MToken::from_jwt_members(self.payload, clock_skew_ms, clock)
+    }
+}
 
 /// Options of `verifyJwt` (the machine paths use only some, see below).
 #[derive(Debug, Clone, Copy, Default)]
@@ -57,24 +123,24 @@ pub enum SignatureCheck {
 }
 
 /// `verifyJwt(token, options)` with a decoded token and a key.
-pub fn verify_jwt(
+pub fn verify_jwt<D: JwtParts>(
     token: &str,
-    decoded: &DecodedJwt<'_>,
+    decoded: &D,
     key: &VerificationKey,
     options: &JwtVerifyOptions<'_>,
     clock: &dyn Clock,
 ) -> Result<SignatureCheck, TokenVerificationError> {
     let skew = resolve_clock_skew(options.clock_skew_ms);
-    let header = &decoded.header;
-    claims::assert_header_type(get(header, "typ"), options.header_type)?;
-    let alg = claims::assert_header_algorithm(get(header, "alg"))?;
+    claims::assert_header_type_field(decoded.header_field("typ"), options.header_type)?;
+    let alg = claims::assert_header_algorithm_field(decoded.header_field("alg"))?;
 
     let public_key = key.import_for(alg).map_err(signature_exception)?;
-    let signing_input = decoded.signing_input(token).as_bytes();
+    let signing_input = decoded.signed_part(token).as_bytes();
     let digest = alg.digest(signing_input);
-    let cached = options.signature_cache.map(|c| (c, SignatureCache::key(public_key.id(), alg, digest.as_ref(), &decoded.signature)));
+    let signature = decoded.signature();
+    let cached = options.signature_cache.map(|c| (c, SignatureCache::key(public_key.id(), alg, digest.as_ref(), signature)));
     let seen = cached.as_ref().is_some_and(|(c, k)| c.is_verified(k, clock.now_ms()));
-    let verified = if seen { Ok(true) } else { verify_signature_digest(alg, &digest, &decoded.signature, public_key) };
+    let verified = if seen { Ok(true) } else { verify_signature_digest(alg, &digest, signature, public_key) };
     match verified {
         Ok(true) => {
             if let (false, Some((c, k))) = (seen, cached) {
@@ -85,14 +151,13 @@ pub fn verify_jwt(
         Err(message) => return Err(signature_exception(message)),
     }
 
-    let payload = &decoded.payload;
-    claims::assert_sub_claim(get(payload, "sub"))?;
-    claims::assert_audience_claim(get(payload, "aud"), options.audience)?;
-    claims::assert_authorized_parties_claim(get(payload, "azp"), options.authorized_parties)?;
-    claims::assert_issuer_claim(get(payload, "iss"), options.issuer)?;
-    claims::assert_expiration_claim(get(payload, "exp"), skew, clock)?;
-    claims::assert_activation_claim(get(payload, "nbf"), skew, clock)?;
-    claims::assert_issued_at_claim(get(payload, "iat"), skew, clock)?;
+    claims::assert_sub_field(decoded.payload_field("sub"))?;
+    claims::assert_audience_field(decoded.payload_field("aud"), options.audience)?;
+    claims::assert_authorized_parties_field(decoded.payload_field("azp"), options.authorized_parties)?;
+    claims::assert_issuer_field(decoded.payload_field("iss"), options.issuer)?;
+    claims::assert_expiration_field(decoded.payload_field("exp"), skew, clock)?;
+    claims::assert_activation_field(decoded.payload_field("nbf"), skew, clock)?;
+    claims::assert_issued_at_field(decoded.payload_field("iat"), skew, clock)?;
     Ok(if seen { SignatureCheck::Remembered } else { SignatureCheck::Computed })
 }
 
@@ -120,10 +185,10 @@ pub fn failed_to_resolve_jwk_error() -> MachineTokenVerificationError {
 /// The M2M `cat` rule, checked before any key work or network: `cat` absent
 /// or exactly `cl_B7d4PD333AAA`; anything else (`null`, other categories,
 /// non-strings) → `token-invalid` `Invalid M2M JWT category.`
-pub fn check_m2m_category(decoded: &DecodedJwt<'_>) -> Result<(), MachineTokenVerificationError> {
-    match get(&decoded.header, "cat") {
+pub fn check_m2m_category<D: JwtParts>(decoded: &D) -> Result<(), MachineTokenVerificationError> {
+    match decoded.header_field("cat") {
         None => Ok(()),
-        Some(Value::String(cat)) if cat == JWT_CATEGORY_M2M_TOKEN => Ok(()),
+        Some(FieldRef::Str(cat)) if cat == JWT_CATEGORY_M2M_TOKEN => Ok(()),
         Some(_) => Err(MachineTokenVerificationError::new(MachineErrorCode::TokenInvalid, FailureReason::Category, "Invalid M2M JWT category.")),
     }
 }
@@ -146,9 +211,9 @@ pub struct MachineJwtOptions<'a> {
 /// key work) and the key is resolved: `verifyJwt` (default `typ` rule, lenient audience), then
 /// `M2MToken.fromJwtPayload`. Every failure is `token-verification-failed`.
 /// Takes the decoded token: the payload's members move into the `M2MToken`.
-pub fn verify_m2m_jwt_with_key(
+pub fn verify_m2m_jwt_with_key<D: JwtParts>(
     token: &str,
-    decoded: DecodedJwt<'_>,
+    decoded: D,
     key: &VerificationKey,
     options: &MachineJwtOptions<'_>,
     clock: &dyn Clock,
@@ -161,16 +226,16 @@ pub fn verify_m2m_jwt_with_key(
         ..JwtVerifyOptions::default()
     };
     let check = verify_jwt(token, &decoded, key, &jwt_options, clock).map_err(machine_error)?;
-    let token = M2MToken::from_jwt_payload_owned(decoded.payload, options.clock_skew_ms, clock).map_err(machine_error)?;
+    let token = decoded.into_m2m_token(options.clock_skew_ms, clock).map_err(machine_error)?;
     Ok((token, check))
 }
 
 /// `verifyOAuthJwt` once the key is resolved: `verifyJwt` with `headerType`
 /// `[at+jwt, application/at+jwt]` and **no** audience, then the strict OAuth
 /// audience check, then `IdPOAuthAccessToken.fromJwtPayload`. No `cat` check.
-pub fn verify_oauth_jwt_with_key(
+pub fn verify_oauth_jwt_with_key<D: JwtParts>(
     token: &str,
-    decoded: &DecodedJwt<'_>,
+    decoded: &D,
     key: &VerificationKey,
     options: &MachineJwtOptions<'_>,
     clock: &dyn Clock,
@@ -183,8 +248,9 @@ pub fn verify_oauth_jwt_with_key(
         ..JwtVerifyOptions::default()
     };
     let check = verify_jwt(token, decoded, key, &jwt_options, clock).map_err(machine_error)?;
-    claims::assert_oauth_audience_claim(get(&decoded.payload, "aud"), options.audience).map_err(machine_error)?;
-    let token = IdPOAuthAccessToken::from_jwt_payload(&decoded.payload, options.clock_skew_ms, clock).map_err(machine_error)?;
+    let payload = decoded.payload_value();
+    claims::assert_oauth_audience_claim(get(&payload, "aud"), options.audience).map_err(machine_error)?;
+    let token = IdPOAuthAccessToken::from_jwt_payload(&payload, options.clock_skew_ms, clock).map_err(machine_error)?;
     Ok((token, check))
 }
 
@@ -566,6 +632,81 @@ mod tests {
         // Payload null (J-33 ours): a structured error.
         let t = raw_token(&oauth_header().to_string(), "null", key_a(), JwtAlgorithm::RS256);
         assert_eq!(oauth(&t, &opts).unwrap_err().message, "Subject claim (sub) is required and must be a string. Received undefined.");
+    }
+
+    /// The router's decoder ([`JwtView`]) against `decodeJwt`'s ([`DecodedJwt`], the `Value`
+    /// path every rule was first written for): the same answers, the `M2MToken`s the same
+    /// text key for key, on tricky payloads signed for real.
+    fn assert_decoders_agree(header: &[u8], payload: &[u8]) {
+        let input = format!("{}.{}", base64url::encode(header), base64url::encode(payload));
+        let t = format!("{input}.{}", base64url::encode(&key_a().sign(JwtAlgorithm::RS256, input.as_bytes())));
+        let shown = String::from_utf8_lossy(payload);
+        let old = decode(&t).unwrap();
+        let mut scratch = crate::decode::Scratch::new();
+        let view = crate::decode::decode_view(&t, crate::decode::DEFAULT_MAX_TOKEN_BYTES, &mut scratch).unwrap();
+        assert_eq!(check_m2m_category(&old), check_m2m_category(&view), "{shown}");
+        let m2m_text = |r: Result<(M2MToken, SignatureCheck), MachineTokenVerificationError>| {
+            r.map(|(tok, check)| (serde_json::to_string(&tok.fields()).unwrap(), check))
+        };
+        let oauth_text = |r: Result<(IdPOAuthAccessToken, SignatureCheck), MachineTokenVerificationError>| {
+            r.map(|(tok, check)| (serde_json::to_string(&tok.fields()).unwrap(), check))
+        };
+        let aud = vec!["other".to_owned(), "mch_2".to_owned()];
+        for options in [
+            MachineJwtOptions::default(),
+            MachineJwtOptions { audience: &aud, clock_skew_ms: Some(0.0), signature_cache: None, key_expires_at_ms: None },
+            MachineJwtOptions { audience: &[], clock_skew_ms: Some(f64::NAN), signature_cache: None, key_expires_at_ms: None },
+        ] {
+            let key = pem_key();
+            let a = m2m_text(verify_m2m_jwt_with_key(&t, old.clone(), &key, &options, &NOW));
+            let b = m2m_text(verify_m2m_jwt_with_key(&t, view.clone(), &key, &options, &NOW));
+            assert_eq!(a, b, "M2M: {shown}");
+            let a = oauth_text(verify_oauth_jwt_with_key(&t, &old, &key, &options, &NOW));
+            let b = oauth_text(verify_oauth_jwt_with_key(&t, &view, &key, &options, &NOW));
+            assert_eq!(a, b, "OAuth: {shown}");
+        }
+    }
+
+    #[test]
+    fn the_borrowed_decoder_gives_the_same_answers() {
+        let h = h0().to_string();
+        let exp = NOW_S + 3600.0;
+        let payloads: Vec<Vec<u8>> = vec![
+            p0().to_string().into_bytes(),
+            format!(r#"{{"sub":"user_1","sub":"mch_1","exp":1,"exp":{exp},"jti":"a","jti":null}}"#).into_bytes(),
+            format!(r#"{{"s\u0075b":"m\u0063h_\u00e9","exp":{exp},"scopes":"a  b\u0020c","aud":"mch_x","\u0031":"one"}}"#).into_bytes(),
+            format!(r#"{{"sub":"mch_1","exp":{exp},"aud":["mch_2",{{"k":1,"k":[2]}}],"custom":{{"z":1,"a":{{"b":null}}}},"2":0,"1":1,"01":2,"__proto__":{{"admin":true}}}}"#).into_bytes(),
+            format!(r#"{{"sub":"mch_1","exp":{exp},"iat":-0,"nbf":1.0,"x":1E2,"y":-0.0,"z":18446744073709551616,"w":0.1000000000000000055511151231257827,"v":1e21}}"#).into_bytes(),
+            format!(r#"{{"sub":"mch_1","exp":"{exp}","iat":"5"}}"#).into_bytes(),
+            format!(r#"{{"sub":"mch_1","exp":{exp},"iat":"5","nbf":null}}"#).into_bytes(),
+            format!(r#"{{"sub":"mch_1","exp":{exp},"scopes":5}}"#).into_bytes(),
+            format!(r#"{{"sub":"mch_1","exp":{exp},"scopes":null,"aud":5}}"#).into_bytes(),
+            format!(r#"{{"sub":"mch_1","exp":{exp},"scopes":null,"aud":null,"scope":"read write","scp":["a"],"client_id":"c","act":{{"sub":"s","iss":"i"}}}}"#).into_bytes(),
+            format!(r#"{{"sub":"mch_1","exp":{exp},"iss":"x","sub":"mch_2","nbf":{}}}"#, NOW_S + 60.0).into_bytes(),
+            format!("\u{feff}{{\"sub\":\"mch_1\",\"exp\":{exp},\"name\":\"\u{1F600}\"}}").into_bytes(),
+            [b"{\"sub\":\"mch_\xFF\",\"exp\":".as_slice(), exp.to_string().as_bytes(), b",\"n\xC3\":\"\xE2\x82\"}"].concat(),
+            format!(r#"{{"sub":"mch_1","exp":{exp},{}}}"#, (0..40).map(|i| format!(r#""k{}":"v{i}""#, i % 35)).collect::<Vec<_>>().join(",")).into_bytes(),
+            format!(r#"{{"sub":5,"exp":{exp}}}"#).into_bytes(),
+            format!(r#"{{"exp":{exp}}}"#).into_bytes(),
+            b"null".to_vec(),
+            b"[1,2]".to_vec(),
+            br#""mch_1""#.to_vec(),
+            b"{}".to_vec(),
+        ];
+        let headers: Vec<Vec<u8>> = vec![
+            h.clone().into_bytes(),
+            br#"{"alg":"RS256","typ":"at+jwt","kid":"k","alg":"RS256"}"#.to_vec(),
+            br#"{"alg":"RS256","typ":"application/at+jwt","typ":"at+jwt","cat":"cl_B7d4PD333AAA","cat":"x"}"#.to_vec(),
+            br#"{"alg":"RS\u0032\u00356","typ":"J\u0057T","cat":"cl_B7d4PD333AAA"}"#.to_vec(),
+            br#"{"alg":"RS384","typ":5}"#.to_vec(),
+            br#"{"alg":["RS256"]}"#.to_vec(),
+            b"null".to_vec(),
+        ];
+        for header in &headers {
+            for payload in &payloads {
+                assert_decoders_agree(header, payload);
+            }
+        }
     }
 
     #[test]

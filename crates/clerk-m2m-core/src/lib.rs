@@ -101,7 +101,7 @@ pub mod internals {
     pub mod redact {
         pub use crate::redact::{echo_untrusted, secret_prefix};
     }
-    pub use crate::decode::split3;
+    pub use crate::decode::{decode_view, split3, Scratch};
     pub use crate::detect::classify_jwt;
     pub use crate::keys::decode_base64_lenient;
     pub use crate::resources::APIKey;

@@ -11,12 +11,13 @@
 use crate::bapi::BapiConfig;
 use crate::clock::{Clock, SystemClock};
 use crate::constants::*;
-use crate::decode::{decode_with_limit, DecodedJwt};
+use crate::decode::{decode_view, JwtView, Scratch};
 use crate::detect::is_jwt_format;
 use crate::errors::{FailureReason, MachineErrorCode};
 use crate::js;
 use crate::jwks::{self, CachedJwk, JwksScope};
-use crate::jwt::{self, MachineJwtOptions, SignatureCheck};
+use crate::json::FieldRef;
+use crate::jwt::{self, JwtParts, MachineJwtOptions, SignatureCheck};
 use crate::keys::VerificationKey;
 use crate::options::VerifyOptions;
 use crate::redact::echo_untrusted;
@@ -24,6 +25,7 @@ use crate::opaque::OpaqueAnswers;
 use crate::outcome::{Outcome, VerifiedData};
 use crate::sigcache;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -60,11 +62,12 @@ impl Answer {
 
 /// Where a token goes after the local checks (the first step, [`Verifier::route`]).
 #[allow(clippy::large_enum_variant)] // short-lived, on the stack: see `Outcome`
-enum Route<'t> {
+enum Route<'t, 'b> {
     /// Settled without a key (a rejection, or unroutable).
     Done(Outcome),
     /// A JWT to verify with a key: an M2M JWT whose category passed, or an OAuth JWT.
-    Jwt(DecodedJwt<'t>, JwtKind),
+    /// Decoded into the caller's [`Scratch`], borrowed from it.
+    Jwt(JwtView<'t, 'b>, JwtKind),
     /// An opaque token, verified by the Backend API.
     Opaque(TokenType),
 }
@@ -213,10 +216,10 @@ impl Verifier {
 
     /// Step 1: the routing of `verifyMachineAuthToken` (and the M2M category check) up to the
     /// first point that may need a key or the network.
-    fn route<'t>(&self, token: &'t str, mode: Mode) -> Route<'t> {
+    fn route<'t, 'b>(&self, token: &'t str, mode: Mode, scratch: &'b mut Scratch) -> Route<'t, 'b> {
         let max = self.options.max_token_bytes;
         if is_jwt_format(token) {
-            let decoded = match decode_with_limit(token, max) {
+            let decoded = match decode_view(token, max, scratch) {
                 Ok(d) => d,
                 Err(e) => {
                     let reason = if matches!(e, crate::decode::DecodeError::TooLarge { .. }) { FailureReason::TooLarge } else { FailureReason::Malformed };
@@ -224,7 +227,7 @@ impl Verifier {
                 }
             };
             // A `null` or non-object payload/header has no `sub`/`typ` (the reference throws a TypeError here).
-            if let Some(Value::String(sub)) = js::get(&decoded.payload, "sub") {
+            if let Some(FieldRef::Str(sub)) = decoded.payload_field("sub") {
                 if sub.starts_with(M2M_SUBJECT_PREFIX) {
                     // The category comes before any key work or network.
                     return match jwt::check_m2m_category(&decoded) {
@@ -236,15 +239,16 @@ impl Verifier {
             if mode == Mode::M2MOnly {
                 return Route::Done(Outcome::rejected(TokenType::M2MToken, MachineErrorCode::TokenInvalid, FailureReason::WrongType, NOT_AN_M2M_TOKEN));
             }
-            let typ = js::get(&decoded.header, "typ");
-            if let Some(Value::String(t)) = typ {
-                if OAUTH_ACCESS_TOKEN_TYPES.contains(&t.as_str()) {
+            let typ = decoded.header_field("typ");
+            if let Some(FieldRef::Str(t)) = typ {
+                if OAUTH_ACCESS_TOKEN_TYPES.contains(&t) {
                     return Route::Jwt(decoded, JwtKind::OAuth);
                 }
             }
             let shown = match typ {
-                None | Some(Value::Null) => "missing".to_owned(),
-                Some(v) => echo_untrusted(&js::to_js_string(v)),
+                None | Some(FieldRef::Json(Value::Null)) => "missing".to_owned(),
+                Some(FieldRef::Str(t)) => echo_untrusted(t),
+                Some(FieldRef::Json(v)) => echo_untrusted(&js::to_js_string(v)),
             };
             let message = format!(
                 "Invalid JWT type: {shown}. Expected one of: {} for OAuth, or sub starting with 'mch_' for M2M",
@@ -279,14 +283,13 @@ impl Verifier {
     }
 
     /// Step 2: the key for a routed JWT, as far as it can be had without the network.
-    fn resolve_key(&self, decoded: &DecodedJwt<'_>) -> Resolved<'_> {
+    fn resolve_key(&self, decoded: &JwtView<'_, '_>) -> Resolved<'_> {
         match &self.key_source {
             KeySource::Pem(key) => Resolved::Key(Key::Pem(key)),
             KeySource::None => Resolved::NoKey,
             KeySource::Jwks if self.options.skip_jwks_cache => Resolved::Fetch,
             KeySource::Jwks => {
-                let kid = js::get(&decoded.header, "kid");
-                match jwks::global().try_get_cached(&self.scope, kid, self.clock.now_ms()) {
+                match jwks::global().try_get_cached_by_key(&self.scope, &kid_lookup_key(decoded.header_field("kid")), self.clock.now_ms()) {
                     Some(jwk) => Resolved::Key(Key::Jwk(jwk)),
                     None => Resolved::Fetch,
                 }
@@ -295,16 +298,17 @@ impl Verifier {
     }
 
     /// Step 2, networked: the JWKS entry for the token's `kid` (single-flight fetch, cooldown).
-    async fn fetch_key(&self, decoded: &DecodedJwt<'_>, kind: JwtKind) -> Result<Key<'static>, Outcome> {
-        let kid = js::get(&decoded.header, "kid");
-        match jwks::global().get_key(&self.scope, &self.bapi, kid, self.options.skip_jwks_cache, self.clock.as_ref()).await {
+    async fn fetch_key(&self, decoded: &JwtView<'_, '_>, kind: JwtKind) -> Result<Key<'static>, Outcome> {
+        // The network path: a copy of the kid costs nothing here.
+        let kid = decoded.header_field("kid").map(FieldRef::to_value);
+        match jwks::global().get_key(&self.scope, &self.bapi, kid.as_ref(), self.options.skip_jwks_cache, self.clock.as_ref()).await {
             Ok(jwk) => Ok(Key::Jwk(jwk)),
             Err(e) => Err(Outcome::Rejected { token_type: kind.token_type(), error: jwt::machine_error(e) }),
         }
     }
 
     /// Step 3: the signature and the claims, with the key in hand.
-    fn finish_jwt(&self, token: &str, decoded: DecodedJwt<'_>, key: &Key<'_>, kind: JwtKind) -> Answer {
+    fn finish_jwt(&self, token: &str, decoded: JwtView<'_, '_>, key: &Key<'_>, kind: JwtKind) -> Answer {
         let clock = self.clock.as_ref();
         let key_expires_at_ms = key.expires_at_ms();
         let options = MachineJwtOptions {
@@ -331,7 +335,8 @@ impl Verifier {
 
     /// [`Verifier::verify_local`], also saying whether the token is a repeat.
     pub fn verify_local_answer(&self, token: &str, mode: Mode) -> Option<Answer> {
-        let answer = match self.route(token, mode) {
+        let mut scratch = Scratch::new();
+        let answer = match self.route(token, mode, &mut scratch) {
             Route::Done(outcome) => Answer::new(outcome),
             Route::Opaque(_) => return None,
             Route::Jwt(decoded, kind) => match self.resolve_key(&decoded) {
@@ -347,7 +352,9 @@ impl Verifier {
     /// The full verification, network included.
     pub async fn verify(&self, token: &str, mode: Mode) -> Outcome {
         self.remote.fetch_add(1, Ordering::Relaxed);
-        let (decoded, kind) = match self.route(token, mode) {
+        // Boxed: a future that holds 3.5 KiB of stack buffers across its awaits would be that much larger.
+        let mut scratch = Box::new(Scratch::new());
+        let (decoded, kind) = match self.route(token, mode, &mut scratch) {
             Route::Done(outcome) => return outcome,
             Route::Opaque(token_type) => {
                 let audience = &self.options.audience;
@@ -374,6 +381,15 @@ impl Verifier {
     /// This verifier's outcomes by token type × code ([`crate::outcome_counts::OutcomeCounts::record`]).
     pub fn outcomes(&self) -> &crate::outcome_counts::OutcomeCounts {
         &self.outcomes
+    }
+}
+
+/// JavaScript `String(kid)`, the JWKS lookup key ([`jwks::kid_lookup_key`]), without a copy of a string kid.
+fn kid_lookup_key(kid: Option<FieldRef<'_>>) -> Cow<'_, str> {
+    match kid {
+        Some(FieldRef::Str(kid)) => Cow::Borrowed(kid),
+        Some(FieldRef::Json(kid)) => jwks::kid_lookup_key(Some(kid)),
+        None => jwks::kid_lookup_key(None),
     }
 }
 

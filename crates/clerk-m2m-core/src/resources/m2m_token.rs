@@ -1,12 +1,13 @@
 //! `M2MToken`: from a verified M2M JWT's payload, or from a Backend API body.
 
-use super::payload::{not_a_space_separated_string, or_default, payload_times, redacted, split_spaces};
+use super::payload::{not_a_space_separated_string, or_default, or_default_field, payload_times, payload_times_of, redacted, split_spaces};
 #[cfg(any(test, feature = "test-hooks"))]
 use super::payload::prop;
 use crate::clock::Clock;
 use crate::errors::TokenVerificationError;
 use crate::js;
 use crate::js::value::{Fields, JsValue};
+use crate::json::{Field, FieldRef, Members};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -22,6 +23,17 @@ fn extract_custom_claims(mut members: Map<String, Value>) -> Value {
     for reserved in M2M_RESERVED_JWT_CLAIMS.iter().chain(std::iter::once(&"__proto__")) {
         members.shift_remove(*reserved);
     }
+    custom_claims_in_key_order(members)
+}
+
+/// Not a custom claim: reserved, or `__proto__` (see [`extract_custom_claims`]).
+fn is_not_custom(key: &str) -> bool {
+    key == "__proto__" || M2M_RESERVED_JWT_CLAIMS.contains(&key)
+}
+
+/// The custom claims (reserved ones already left out) as `claims`: `null` when there are
+/// none, else an object in `Object.keys` order (array indices first, ascending).
+fn custom_claims_in_key_order(mut members: Map<String, Value>) -> Value {
     if members.is_empty() {
         return Value::Null;
     }
@@ -111,6 +123,50 @@ impl M2MToken {
             subject,
             scopes,
             claims: JsValue::Json(extract_custom_claims(members)),
+            revoked: JsValue::bool(false),
+            revocation_reason: JsValue::null(),
+            expired: JsValue::bool(times.expired),
+            expiration: JsValue::Number(times.expiration),
+            created_at: JsValue::Number(times.created_at),
+            updated_at: JsValue::Number(times.created_at),
+            token: JsValue::Undefined,
+        })
+    }
+
+    /// [`M2MToken::from_jwt_payload_owned`] from the borrowed decoder's members (the verifier's
+    /// hot path): the same token, field for field; each string is copied once, into the token.
+    pub fn from_jwt_members(payload: Members<'_>, clock_skew_ms: Option<f64>, clock: &dyn Clock) -> Result<M2MToken, TokenVerificationError> {
+        let scopes = match payload.get("scopes") {
+            Some(FieldRef::Str(s)) => split_spaces(s),
+            None | Some(FieldRef::Json(Value::Null)) => or_default_field(payload.get("aud"), JsValue::Json(Value::Array(Vec::new()))),
+            Some(other) => return Err(not_a_space_separated_string("M2M", "scopes", Some(&other.to_value()))),
+        };
+        let times = payload_times_of(payload.get("exp"), payload.get("iat"), clock_skew_ms, clock);
+        let custom = payload.iter().filter(|(k, _)| !is_not_custom(k)).count();
+        let mut claims = Map::with_capacity(custom);
+        let mut id = JsValue::string("");
+        let mut subject = JsValue::Undefined;
+        // Members are unique and in first-occurrence order: moved, not looked up.
+        for (key, field) in payload {
+            match key.as_ref() {
+                "jti" => {
+                    id = match field {
+                        Field::Json(Value::Null) => JsValue::string(""),
+                        jti => JsValue::from_json(jti.into_value()),
+                    }
+                }
+                "sub" => subject = JsValue::from_json(field.into_value()),
+                k if is_not_custom(k) => {}
+                _ => {
+                    claims.insert(key.into_owned(), field.into_value());
+                }
+            }
+        }
+        Ok(M2MToken {
+            id,
+            subject,
+            scopes,
+            claims: JsValue::Json(custom_claims_in_key_order(claims)),
             revoked: JsValue::bool(false),
             revocation_reason: JsValue::null(),
             expired: JsValue::bool(times.expired),

@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::errors::{Reason, TokenVerificationError};
 use crate::js::value::JsValue;
 use crate::js::{self, json_stringify_opt};
+use crate::json::FieldRef;
 use crate::redact::secret_prefix;
 use serde_json::Value;
 
@@ -22,14 +23,27 @@ pub(super) fn or_default(value: Option<&Value>, fallback: JsValue) -> JsValue {
     }
 }
 
+/// `x ?? fallback` of a borrowed field.
+pub(super) fn or_default_field(value: Option<FieldRef<'_>>, fallback: JsValue) -> JsValue {
+    match value {
+        None | Some(FieldRef::Json(Value::Null)) => fallback,
+        Some(v) => JsValue::from_json(v.to_value()),
+    }
+}
+
 /// `str.split(' ')`, as JavaScript splits: `''` → `['']`, doubled spaces give empty entries.
 pub(super) fn split_spaces(s: &str) -> JsValue {
     JsValue::Json(Value::Array(s.split(' ').map(|p| Value::String(p.to_owned())).collect()))
 }
 
-/// `payload[name] * 1000` in milliseconds, as JS computes it.
-fn seconds_to_ms(payload: &Value, name: &str) -> f64 {
-    js::to_number(js::get(payload, name)) * 1000.0
+/// `value * 1000` in milliseconds, as JS computes it (`ToNumber` first).
+fn seconds_to_ms(value: Option<FieldRef<'_>>) -> f64 {
+    let seconds = match value {
+        Some(FieldRef::Str(s)) => js::coerce::string_to_number(s),
+        Some(FieldRef::Json(v)) => js::to_number(Some(v)),
+        None => js::to_number(None),
+    };
+    seconds * 1000.0
 }
 
 /// The shared time fields of `fromJwtPayload`: `expired` (`exp * 1000 <=
@@ -43,9 +57,15 @@ pub(super) struct PayloadTimes {
 }
 
 pub(super) fn payload_times(payload: &Value, clock_skew_ms: Option<f64>, clock: &dyn Clock) -> PayloadTimes {
+    let field = |name| js::get(payload, name).map(FieldRef::from);
+    payload_times_of(field("exp"), field("iat"), clock_skew_ms, clock)
+}
+
+/// [`payload_times`] from the `exp` and `iat` fields.
+pub(super) fn payload_times_of(exp: Option<FieldRef<'_>>, iat: Option<FieldRef<'_>>, clock_skew_ms: Option<f64>, clock: &dyn Clock) -> PayloadTimes {
     let skew = clock_skew_ms.unwrap_or(DEFAULT_CLOCK_SKEW_MS);
-    let expiration = seconds_to_ms(payload, "exp");
-    PayloadTimes { expired: expiration <= clock.now_ms() - skew, expiration, created_at: seconds_to_ms(payload, "iat") }
+    let expiration = seconds_to_ms(exp);
+    PayloadTimes { expired: expiration <= clock.now_ms() - skew, expiration, created_at: seconds_to_ms(iat) }
 }
 
 pub(super) fn not_a_space_separated_string(kind: &str, name: &str, value: Option<&Value>) -> TokenVerificationError {
