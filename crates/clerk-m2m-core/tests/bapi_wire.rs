@@ -138,7 +138,7 @@ fn m2m_create_verify_revoke_list_wire_format() {
 }
 
 #[test]
-fn opaque_verify_errors_map_exactly_as_section_2_4() {
+fn opaque_verify_errors_map_exactly_as_the_references_handle_clerk_api_error() {
     run(async {
         let emu = emulator().await;
         let cfg = config(&emu, 3000);

@@ -119,7 +119,7 @@ mod tests {
     }
 
     #[test]
-    fn machine_error_mapping_is_exactly_section_2_4() {
+    fn machine_error_mapping_is_exactly_the_references_handle_clerk_api_error() {
         let m = map_machine_error(TokenType::M2MToken, &api_err(Some(401), &["The provided Machine Secret Key is invalid."]), "Machine token not found");
         assert_eq!((m.code, m.message.as_str(), m.status, m.action.as_deref()), (MachineErrorCode::InvalidSecretKey, "The provided Machine Secret Key is invalid.", Some(401), None));
         for msgs in [&[][..], &[""][..]] {
