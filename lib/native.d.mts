@@ -14,7 +14,8 @@ export {
   isTokenTypeAccepted,
   NativeEmulator,
   NativeM2MClient,
+  NativeOffload,
   NativeVerifier,
   startNativeEmulator,
 } from '../index.js'
-export type { NativeEmulatorOptions, NativeM2MClientOptions, NativeVerifierStats, NativeVerifyOptions } from '../index.js'
+export type { NativeEmulatorOptions, NativeM2MClientOptions, NativeOffloadStats, NativeVerifierStats, NativeVerifyOptions } from '../index.js'

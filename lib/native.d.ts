@@ -13,7 +13,8 @@ export {
   isTokenTypeAccepted,
   NativeEmulator,
   NativeM2MClient,
+  NativeOffload,
   NativeVerifier,
   startNativeEmulator,
 } from '../index'
-export type { NativeEmulatorOptions, NativeM2MClientOptions, NativeVerifierStats, NativeVerifyOptions } from '../index'
+export type { NativeEmulatorOptions, NativeM2MClientOptions, NativeOffloadStats, NativeVerifierStats, NativeVerifyOptions } from '../index'

@@ -214,7 +214,7 @@ export interface M2MVerifierOptions extends VerifyMachineTokenOptions {
 }
 
 export interface M2MVerifierStats {
-  /** Verifications settled on the calling thread (no network, no thread hop). */
+  /** Verifications settled without the network (on the calling thread, or on a worker thread when offloaded). */
   local: number
   /** Verifications that went to the async runtime (network). */
   remote: number
@@ -223,6 +223,8 @@ export interface M2MVerifierStats {
   jwksCooldownRejections: number
   jwksScopes: number
   signatureCacheEntries: number
+  /** Calls handed to worker threads because they overlapped others (a lone call never is). */
+  offloaded: number
 }
 
 export interface M2MVerifier {

@@ -10,6 +10,7 @@
 
 const { createHash } = require('node:crypto')
 const native = require('./native.js')
+const { offload } = require('./offload.js')
 const { MachineTokenVerificationError, InvalidOptionsError, ClerkTransportError, defineHidden } = require('./errors.js')
 const { M2MToken, IdPOAuthAccessToken, deserialize } = require('./resources.js')
 const { describe, argTypeError, optString, optFiniteNumber } = require('./guards.js')
@@ -95,6 +96,8 @@ class Verifier {
     this.entries = 0
     this.bytes = 0
     this.retired = false
+    /** Calls handed to worker threads because they overlapped others (lib/offload.js). */
+    this.offloaded = 0
   }
 
   /**
@@ -179,16 +182,27 @@ class Verifier {
       if (hit.since <= now && now < hit.until) return Promise.resolve(resultOf(JSON.parse(hit.outcomeJson)))
       this.forget(map, token, hit)
     }
+    // Overlapping calls go to worker threads; a lone call stays here (lib/offload.js).
+    const offloaded = offload(this, map, token, m2mOnly)
+    if (offloaded !== undefined) return offloaded
     try {
-      const outcomeJson = this.native.verifyLocal(token, m2mOnly)
-      if (outcomeJson === null) return this.native.verifyRemote(token, m2mOnly).then(toResult)
-      const o = JSON.parse(outcomeJson)
-      const until = Array.isArray(o) ? o[11] : o.reuseUntil
-      if (until != null) this.remember(map, token, outcomeJson, until)
-      return Promise.resolve(resultOf(o))
+      return Promise.resolve(this.settle(map, token, m2mOnly, this.native.verifyLocal(token, m2mOnly), this.native))
     } catch (e) {
       return Promise.reject(e)
     }
+  }
+
+  /**
+   * The result from what `verifyLocal` answered (here or on a worker thread), or
+   * for `null` the promise of it from the network through `nativeVerifier`.
+   * Throws what the result would (an unroutable token).
+   */
+  settle(map, token, m2mOnly, outcomeJson, nativeVerifier) {
+    if (outcomeJson === null) return nativeVerifier.verifyRemote(token, m2mOnly).then(toResult)
+    const o = JSON.parse(outcomeJson)
+    const until = Array.isArray(o) ? o[11] : o.reuseUntil
+    if (until != null) this.remember(map, token, outcomeJson, until)
+    return resultOf(o)
   }
 }
 
@@ -367,10 +381,13 @@ function createM2MVerifier(options = {}) {
       const outcomes = await verifier.native.verifyMany(tokens, m2mOnly)
       return outcomes.map(resultOrError)
     },
-    /** Counters: calls settled without a thread hop (`local`), network calls (`remote`), cache sizes. */
+    /**
+     * Counters: calls settled without the network (`local`), network calls (`remote`),
+     * calls handed to worker threads because they overlapped (`offloaded`), cache sizes.
+     */
     stats() {
       ensureOpen()
-      return verifier.native.stats()
+      return { ...verifier.native.stats(), offloaded: verifier.offloaded }
     },
     /**
      * Releases this verifier: its reuse map now, its native state (parsed keys,
