@@ -45,6 +45,8 @@ export declare class NativeOffload {
   constructor(onReady: () => void)
   /** Queues `token` for a worker thread; `false` when the lane is full (verify it here instead). */
   submit(verifier: NativeVerifier, token: string, m2MOnly: boolean): boolean
+  /** Wakes idle worker threads for what was submitted (once per batch of submissions). */
+  start(): void
   /**
    * The answers ready, in submission order: an outcome's wire string, `""` for a token that
    * needs the network, `"!"` for a verification that panicked.

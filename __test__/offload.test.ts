@@ -6,7 +6,7 @@ import { hooks } from './helpers/use-test-addon' // first: lib/ loads the test a
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createM2MVerifier, verifyM2MToken, verifyMachineAuthToken } from '../lib/index.js'
 import { startEmulator, type Emulator } from '../lib/emulator.js'
 import { normalize, type Normalized } from './helpers/results'
@@ -180,6 +180,20 @@ describe('the offload policy', () => {
     for (const t of tokens) sequential.push(await normalize(() => fresh.verify(t)))
     expect(results).toEqual(sequential)
     fresh.close()
+  })
+
+  it('settles overlapping calls while the test suite fakes the timers', async () => {
+    const v = createM2MVerifier(pemOptions())
+    await quiet()
+    vi.useFakeTimers()
+    try {
+      const results = await Promise.all(validTokens(6).map((t) => v.verify(t)))
+      expect(results.map((r) => r.errors)).toEqual(Array(6).fill(undefined))
+      expect(v.stats().offloaded).toBe(5)
+    } finally {
+      vi.useRealTimers()
+    }
+    v.close()
   })
 
   it('turns a panic on a worker thread into an error for that call alone', async () => {

@@ -18,6 +18,9 @@
 // (LANE_MAX in the core); past it, calls verify on the loop again.
 
 const native = require('./native.js')
+// The timers module's own functions, not the globals: test suites that fake timers replace the
+// globals, and offloaded calls must still start and settle.
+const { setImmediate, setInterval } = require('node:timers')
 
 /** Calls handed over and not yet settled, oldest first (the order the lane answers in). */
 const waiting = []
@@ -53,6 +56,15 @@ function onLoop() {
     inIteration = true
     setImmediate(endIteration)
   }
+}
+
+// Idle worker threads are woken once per event-loop iteration (the check phase), for every
+// call handed over in it: each wake-up is a futex call (and on a VM an interrupt to another
+// core), a few µs of loop time that one request each would pay.
+let startPending = false
+const startWorkers = () => {
+  startPending = false
+  lane.start()
 }
 
 const overlaps = () => waiting.length > 0 || inTurn || (inIteration && !inCallback)
@@ -96,6 +108,10 @@ function offload(verifier, map, token, m2mOnly) {
     return undefined
   }
   verifier.offloaded += 1
+  if (!startPending) {
+    startPending = true
+    setImmediate(startWorkers)
+  }
   if (waiting.length === 0) {
     if (keepAlive === null) keepAlive = setInterval(() => {}, 2 ** 30)
     keepAlive.ref()

@@ -38,6 +38,12 @@ impl NativeOffload {
         self.lane.submit(verifier.core(), token, mode(m2m_only))
     }
 
+    /// Wakes idle worker threads for what was submitted (once per batch of submissions).
+    #[napi(catch_unwind)]
+    pub fn start(&self) {
+        self.lane.start();
+    }
+
     /// The answers ready, in submission order: an outcome's wire string, `""` for a token that
     /// needs the network, `"!"` for a verification that panicked.
     #[napi(catch_unwind)]
