@@ -123,21 +123,21 @@ impl Pool {
         lock(&self.queue).jobs.push_back(job);
     }
 
-    /// Wakes one idle worker when jobs are queued and no worker is running (starting threads up
-    /// to [`BATCH_THREADS`] on first use); a running worker takes the queue in order and wakes a
-    /// peer itself when a backlog builds ([`PEER_BACKLOG`]). Each wake-up is a futex call and, on
-    /// a VM, an interrupt to another core: measured ~7 µs of the caller's time here, which the
-    /// caller (the event loop) should pay once per idle period, not once per call.
+    /// Wakes idle workers for the queued jobs: one worker per [`PEER_BACKLOG`] jobs, counting
+    /// the ones already running (starting threads up to [`BATCH_THREADS`] on first use). A
+    /// trickle (an HTTP service's requests) then wakes one worker only when none runs; a burst
+    /// (`Promise.all`) wakes every core at once. Each wake-up is a futex call and, on a VM, an
+    /// interrupt to another core: measured ~7 µs of the caller's time here.
     fn wake(&'static self) {
         if self.threads.load(Ordering::Relaxed) < *BATCH_THREADS {
             self.ensure_threads();
         }
-        let notify = {
+        let wanted = {
             let queue = lock(&self.queue);
             let running = self.threads.load(Ordering::Relaxed).saturating_sub(queue.idle);
-            !queue.jobs.is_empty() && running == 0 && queue.idle > 0
+            queue.jobs.len().div_ceil(PEER_BACKLOG).saturating_sub(running).min(queue.idle)
         };
-        if notify {
+        for _ in 0..wanted {
             self.work.notify_one();
         }
     }
