@@ -47,6 +47,20 @@ export declare class NativeM2MClient {
   callTraced(operation: string, arg: string, machineSecretKey?: string | undefined | null): Promise<Array<string>>
 }
 
+export declare class NativeOffload {
+  constructor(onReady: () => void)
+  /** Queues `token` for a worker thread; `false` when the lane is full (verify it here instead). */
+  submit(verifier: NativeVerifier, token: string, m2MOnly: boolean): boolean
+  /** Wakes idle worker threads for what was submitted (once per batch of submissions). */
+  start(): void
+  /**
+   * The answers ready, in submission order: an outcome's wire string, `""` for a token that
+   * needs the network, `"!"` for a verification that panicked.
+   */
+  drain(): Array<string>
+  stats(): NativeOffloadStats
+}
+
 /**
  * A verifier bound to one option set: parsed keys, JWKS scope and HTTP pool live here.
  * Outcomes cross the boundary as one compact JSON string; `lib/verify.js` builds the objects.
@@ -134,6 +148,22 @@ export interface NativeM2MClientOptions {
   machineSecretKey?: string
   apiUrl?: string
   timeoutMs?: number
+}
+
+/** Counters of a `NativeOffload` lane (`offloadStats()` in JS). */
+export interface NativeOffloadStats {
+  /** Verifications handed to worker threads. */
+  submitted: number
+  /** Verifications refused because the lane was full (verified on the calling thread instead). */
+  refused: number
+  /** Answers handed back. */
+  delivered: number
+  /** Handed over and not yet answered. */
+  inFlight: number
+  /** Most verifications a lane holds at once. */
+  laneMax: number
+  /** Worker threads started in this process (at most one per core, 8 at most). */
+  threads: number
 }
 
 /** Counters and cache sizes of a `NativeVerifier` (`stats()` in JS). */

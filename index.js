@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeEmulator = nativeBinding.NativeEmulator
 module.exports.NativeM2MClient = nativeBinding.NativeM2MClient
+module.exports.NativeOffload = nativeBinding.NativeOffload
 module.exports.NativeVerifier = nativeBinding.NativeVerifier
 module.exports.decodeJwt = nativeBinding.decodeJwt
 module.exports.getMachineTokenType = nativeBinding.getMachineTokenType

@@ -303,14 +303,14 @@ async function main() {
 
     // 3. Distinct token pools, signed on worker threads. In a distinct-token workload every
     //    implementation verifies the same pool in the same order, except that each further
-    //    row of this package (createM2MVerifier, verifyMany) gets a pool of its own: the
+    //    row of this package (createM2MVerifier, verifyMany, one at a time) gets a pool of its own: the
     //    package's verified-token cache may be shared between its verifiers, and a row must
     //    never be measured on tokens another row of the package has already verified.
     sizes = { warm: WARM_TOKENS }
     for (const w of workloads) {
       if (!w.distinct) continue
       w.impls
-        .filter((i) => i.family === 'native')
+        .filter((i) => i.family === 'native' || i.family === 'native-sequential')
         .forEach((impl, k) => {
           const name = k === 0 ? w.inputs : `${w.inputs}#${k}`
           sizes[name] = CFG.rounds * w.opsPerRound

@@ -14,8 +14,9 @@ export {
   isTokenTypeAccepted,
   NativeEmulator,
   NativeM2MClient,
+  NativeOffload,
   NativeVerifier,
   processStatsJson,
   startNativeEmulator,
 } from '../index.js'
-export type { NativeEmulatorOptions, NativeM2MClientOptions, NativeVerifierStats, NativeVerifyOptions } from '../index.js'
+export type { NativeEmulatorOptions, NativeM2MClientOptions, NativeOffloadStats, NativeVerifierStats, NativeVerifyOptions } from '../index.js'

@@ -13,8 +13,9 @@ export {
   isTokenTypeAccepted,
   NativeEmulator,
   NativeM2MClient,
+  NativeOffload,
   NativeVerifier,
   processStatsJson,
   startNativeEmulator,
 } from '../index'
-export type { NativeEmulatorOptions, NativeM2MClientOptions, NativeVerifierStats, NativeVerifyOptions } from '../index'
+export type { NativeEmulatorOptions, NativeM2MClientOptions, NativeOffloadStats, NativeVerifierStats, NativeVerifyOptions } from '../index'

@@ -14,6 +14,7 @@ export const {
   isTokenTypeAccepted,
   NativeEmulator,
   NativeM2MClient,
+  NativeOffload,
   NativeVerifier,
   processStatsJson,
   startNativeEmulator,

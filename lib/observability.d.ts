@@ -15,8 +15,8 @@ export interface VerifyChannelContext {
   fingerprint: string
   /** The JWT header's `kid` (`'invalid'` when it is not a plain identifier); undefined for opaque tokens. */
   kid: string | undefined
-  /** Where the answer came from: the JS reuse map, native code without the network, the network; `batch` for verifyMany. */
-  source: 'reuse' | 'local' | 'remote' | 'batch' | undefined
+  /** Where the answer came from: the JS reuse map, native code without the network (on the calling thread: `local`; on a worker thread, the call having overlapped others: `offload`), the network; `batch` for verifyMany. */
+  source: 'reuse' | 'local' | 'offload' | 'remote' | 'batch' | undefined
   tokenType: string | undefined
   outcome: 'verified' | 'rejected' | 'unroutable' | 'error' | undefined
   /** The error code on a rejection (`token-invalid`…), `unroutable` for a token no verifier can route. */

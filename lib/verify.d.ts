@@ -216,12 +216,14 @@ export interface M2MVerifierOptions extends VerifyMachineTokenOptions {
 export interface M2MVerifierStats {
   /** Answers served from the JS reuse map (a repeated, already verified JWT), without native code. */
   reused: number
-  /** Verifications settled by native code on the calling thread (no network, no thread hop). */
+  /** Verifications settled by native code without the network (on the calling thread, or on a worker thread when offloaded). */
   local: number
   /** Verifications that went to the async runtime (network). */
   remote: number
   /** Native outcomes by token type × code (`ok`, or the error code). Process-wide counters: `processStats()`. */
   outcomes: import('./observability').OutcomeCounts
+  /** Calls handed to worker threads because they overlapped others (a lone call never is). */
+  offloaded: number
 }
 
 export interface M2MVerifier {

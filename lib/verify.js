@@ -10,6 +10,7 @@
 
 const { createHash } = require('node:crypto')
 const native = require('./native.js')
+const { offload } = require('./offload.js')
 const { MachineTokenVerificationError, InvalidOptionsError, ClerkTransportError, defineHidden } = require('./errors.js')
 const { M2MToken, IdPOAuthAccessToken, deserialize } = require('./resources.js')
 const { describe, argTypeError, optString, optFiniteNumber } = require('./guards.js')
@@ -99,6 +100,8 @@ class Verifier {
     this.bytes = 0
     this.retired = false
     this.reused = 0 // answers served from the maps
+    /** Calls handed to worker threads because they overlapped others (lib/offload.js). */
+    this.offloaded = 0
   }
 
   /**
@@ -190,21 +193,33 @@ class Verifier {
       }
       this.forget(map, token, hit)
     }
+    // Overlapping calls go to worker threads; a lone call stays here (lib/offload.js).
+    const offloaded = offload(this, map, token, m2mOnly, ctx)
+    if (offloaded !== undefined) return offloaded
     try {
-      const outcomeJson = this.native.verifyLocal(token, m2mOnly)
-      if (outcomeJson === null) {
-        if (ctx === undefined) return this.native.verifyRemote(token, m2mOnly).then(toResult)
-        ctx.source = 'remote'
-        return observe.remote(this.native, token, m2mOnly, ctx).then(toResult)
-      }
-      if (ctx !== undefined) ctx.source = 'local'
-      const o = JSON.parse(outcomeJson)
-      const until = Array.isArray(o) ? o[11] : o.reuseUntil
-      if (until != null) this.remember(map, token, outcomeJson, until)
-      return Promise.resolve(resultOf(o))
+      return Promise.resolve(this.settle(map, token, m2mOnly, this.native.verifyLocal(token, m2mOnly), this.native, ctx, 'local'))
     } catch (e) {
       return Promise.reject(e)
     }
+  }
+
+  /**
+   * The result from what `verifyLocal` answered (here or on a worker thread), or
+   * for `null` the promise of it from the network through `nativeVerifier`.
+   * Throws what the result would (an unroutable token). `ctx` (observed calls
+   * only) learns where the answer came from: `source` (`local`, `offload`) or `remote`.
+   */
+  settle(map, token, m2mOnly, outcomeJson, nativeVerifier, ctx, source) {
+    if (outcomeJson === null) {
+      if (ctx === undefined) return nativeVerifier.verifyRemote(token, m2mOnly).then(toResult)
+      ctx.source = 'remote'
+      return observe.remote(nativeVerifier, token, m2mOnly, ctx).then(toResult)
+    }
+    if (ctx !== undefined) ctx.source = source
+    const o = JSON.parse(outcomeJson)
+    const until = Array.isArray(o) ? o[11] : o.reuseUntil
+    if (until != null) this.remember(map, token, outcomeJson, until)
+    return resultOf(o)
   }
 }
 
@@ -386,13 +401,20 @@ function createM2MVerifier(options = {}) {
     },
     /**
      * This verifier's own counters: answers from the reuse map (`reused`), calls settled by native
-     * code without a thread hop (`local`) and with the network (`remote`), and outcomes by token
+     * code without the network (`local`; on the calling thread, or on a worker thread when the call
+     * overlapped others: `offloaded` counts those) and with it (`remote`), and outcomes by token
      * type × code. Process-wide counters (JWKS, signature cache, requests): `processStats()`.
      */
     stats() {
       ensureOpen()
       const { local, remote } = verifier.native.stats()
-      return { reused: verifier.reused, local, remote, outcomes: outcomeTable(verifier.native.outcomeCounts()) }
+      return {
+        reused: verifier.reused,
+        local,
+        remote,
+        offloaded: verifier.offloaded,
+        outcomes: outcomeTable(verifier.native.outcomeCounts()),
+      }
     },
     /**
      * Releases this verifier: its reuse map now, its native state (parsed keys,

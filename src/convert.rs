@@ -3,7 +3,7 @@
 //! otherwise). The JS shapes of options and counters are declared here.
 
 use clerk_m2m_core::jwks::JwksStats;
-use clerk_m2m_core::{AcceptsToken, Mode, RawM2mClientOptions, RawOptions};
+use clerk_m2m_core::{AcceptsToken, LaneStats, Mode, RawM2mClientOptions, RawOptions};
 use napi::bindgen_prelude::{Either, Error, Status};
 use napi_derive::napi;
 use std::fmt::Display;
@@ -100,6 +100,36 @@ impl NativeVerifierStats {
             jwks_cooldown_rejections: jwks.cooldown_rejections as f64,
             jwks_scopes: jwks.scopes as f64,
             signature_cache_entries: signature_cache_entries as f64,
+        }
+    }
+}
+
+/// Counters of a `NativeOffload` lane (`offloadStats()` in JS).
+#[napi(object)]
+pub struct NativeOffloadStats {
+    /// Verifications handed to worker threads.
+    pub submitted: f64,
+    /// Verifications refused because the lane was full (verified on the calling thread instead).
+    pub refused: f64,
+    /// Answers handed back.
+    pub delivered: f64,
+    /// Handed over and not yet answered.
+    pub in_flight: f64,
+    /// Most verifications a lane holds at once.
+    pub lane_max: f64,
+    /// Worker threads started in this process (at most one per core, 8 at most).
+    pub threads: f64,
+}
+
+impl NativeOffloadStats {
+    pub fn new(s: LaneStats, lane_max: usize) -> Self {
+        NativeOffloadStats {
+            submitted: s.submitted as f64,
+            refused: s.refused as f64,
+            delivered: s.delivered as f64,
+            in_flight: s.in_flight as f64,
+            lane_max: lane_max as f64,
+            threads: s.threads as f64,
         }
     }
 }

@@ -13,12 +13,13 @@ mod detect;
 mod emulator;
 mod m2m_client;
 mod observe;
+mod offload;
 mod str_arg;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 mod verifier;
 
-pub use convert::{NativeM2MClientOptions, NativeVerifierStats, NativeVerifyOptions};
+pub use convert::{NativeM2MClientOptions, NativeOffloadStats, NativeVerifierStats, NativeVerifyOptions};
 pub use decode::decode_jwt;
 pub use detect::{
     get_machine_token_type, is_jwt_format, is_m2m_jwt, is_machine_jwt, is_machine_token, is_machine_token_by_prefix, is_machine_token_type, is_oauth_jwt,
@@ -27,6 +28,7 @@ pub use detect::{
 pub use emulator::{start_native_emulator, NativeEmulator, NativeEmulatorOptions};
 pub use m2m_client::NativeM2MClient;
 pub use observe::process_stats_json;
+pub use offload::NativeOffload;
 #[cfg(feature = "test-hooks")]
-pub use test_hooks::{freeze_clock, panic_probe_async, panic_probe_sync};
+pub use test_hooks::{freeze_clock, panic_next_offloads, panic_probe_async, panic_probe_sync};
 pub use verifier::NativeVerifier;

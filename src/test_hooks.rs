@@ -29,3 +29,10 @@ pub fn freeze_clock(ms: Option<f64>) -> Result<()> {
     clerk_m2m_core::test_clock::freeze(ms);
     Ok(())
 }
+
+/// Makes the next `n` offloaded verifications panic in their worker thread (`NativeOffload`),
+/// to prove that such a panic becomes an error for that call alone.
+#[napi(catch_unwind, js_name = "__panicNextOffloads")]
+pub fn panic_next_offloads(n: u32) {
+    clerk_m2m_core::test_panic::arm(n as usize);
+}

@@ -31,6 +31,13 @@ impl ObjectFinalize for NativeVerifier {
     }
 }
 
+impl NativeVerifier {
+    /// The core's verifier, for other exports of the binding (`NativeOffload::submit`).
+    pub(crate) fn core(&self) -> &Arc<Verifier> {
+        &self.inner
+    }
+}
+
 #[napi]
 impl NativeVerifier {
     /// `options` absent or `null` = every default.

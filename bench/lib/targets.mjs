@@ -70,10 +70,17 @@ export function evaluateTargets(byId, openssl, rss) {
     .filter((r) => r.family === 'native')
     .reduce((best, r) => (!best || r.rate.median > best.rate.median ? r : best), null)
   out.push(ratioTarget('batch-vs-sequential', `Batches of 64 in flight (${bestBatch?.name ?? 'n/a'}): vs own one-at-a-time PEM rate`, rateOf(bestBatch), rateOf(primary(byId.pem), 'clerk-m2m-native, PEM one at a time'), 1.6))
+  // One at a time inside the batch workload's own rounds when it ran (same phase of the machine), else the PEM workload's rate.
+  const sequentialInBatch = batch?.results.find((r) => r.family === 'native-sequential')
   out.push(
-    ratioTarget('batch-dropin-vs-sequential', '64 drop-in calls in flight (Promise.all): vs own one-at-a-time PEM rate', rateOf(primary(batch)), rateOf(primary(byId.pem), 'clerk-m2m-native, PEM one at a time'), 1.7, {
-      issue: 16,
-    }),
+    ratioTarget(
+      'batch-dropin-vs-sequential',
+      `64 drop-in calls in flight (Promise.all): vs own one-at-a-time PEM rate${sequentialInBatch ? ' (same rounds)' : ''}`,
+      rateOf(primary(batch)),
+      sequentialInBatch ? rateOf(sequentialInBatch, 'clerk-m2m-native, one at a time (same rounds)') : rateOf(primary(byId.pem), 'clerk-m2m-native, PEM one at a time'),
+      1.7,
+      { issue: 16 },
+    ),
   )
 
   const same = byId.same

@@ -129,6 +129,12 @@ test('targets divide the right rows and apply each threshold', () => {
   assert.equal(t['opaque-c64-throughput'].pass, true) // equal is "no slower"
   assert.equal(t['opaque-c64-p99'].pass, false) // equal is not "lower"
   assert.equal(t.rss.pass, true) // equal is "no more"
+  // With a one-at-a-time row inside the batch workload's own rounds, the drop-in's ratio uses it.
+  const sameRounds = { ...byId, batch: wl('batch', [['clerk-m2m-native', 'native', 40000], ['clerk-m2m-native, one at a time', 'native-sequential', 20000]]) }
+  const t2 = Object.fromEntries(evaluateTargets(sameRounds, { available: true, verifyPerSec: 35000 }, rss).map((x) => [x.id, x]))
+  assert.equal(t2['batch-dropin-vs-sequential'].denominator.value, 20000)
+  assert.equal(t2['batch-dropin-vs-sequential'].pass, true) // 2×
+  assert.equal(t2['batch-vs-sequential'].numerator.value, 40000) // the one-at-a-time row is never the "best batch"
   const missing = evaluateTargets({}, { available: false }, null)
   assert.ok(missing.every((x) => x.pass === false && x.measured === false))
 })

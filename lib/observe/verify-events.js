@@ -83,7 +83,7 @@ function settle(ctx, t0) {
 
 /**
  * `verifier.verify(token, m2mOnly)` traced: `verifier.verify` is called with the context as its
- * third argument, so it says where the answer came from (`reuse`, `local`, `remote`) and routes a
+ * third argument, so it says where the answer came from (`reuse`, `local`, `offload`, `remote`) and routes a
  * network call through {@link remote}.
  */
 function traceVerify(verifier, token, m2mOnly) {

@@ -27,6 +27,7 @@ mod json;
 mod jwt;
 mod keys;
 mod m2m;
+mod offload;
 mod opaque;
 mod options;
 mod outcome;
@@ -64,6 +65,9 @@ pub use outcome_counts::{process_outcomes, OutcomeCounts};
 pub use resources::{IdPOAuthAccessToken, M2MToken};
 pub use verify::{Answer, Mode, Verifier};
 
+// Single verifications handed to worker threads when they overlap (the caller's policy decides when).
+pub use offload::{Delivered, Lane, LaneStats, LANE_MAX};
+
 // Errors: the reference's values, and our reasons as codes.
 pub use errors::{
     action, ClerkApiError, ClerkApiResponseError, FailureReason, MachineErrorCode, MachineTokenVerificationError, Reason, TokenVerificationError, Transport,
@@ -83,6 +87,10 @@ pub use secret::Secret;
 /// The movable clock of the test addon (`test-hooks`): see [`clock::test_clock`].
 #[cfg(feature = "test-hooks")]
 pub use clock::test_clock;
+
+/// Panics injected into offloaded verifications (`test-hooks`): see [`offload::test_panic`].
+#[cfg(feature = "test-hooks")]
+pub use offload::test_panic;
 
 /// Internals the crate's own integration tests, benches and fuzz targets reach into, with the
 /// `test-hooks` feature only: not an API.
