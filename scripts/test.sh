@@ -25,7 +25,7 @@ export CLERK_M2M_CENSUS_DIR="$PWD/target/census"
 rm -rf "$CLERK_M2M_CENSUS_DIR" && mkdir -p "$CLERK_M2M_CENSUS_DIR"
 
 status=0
-echo "==> import circles (core crate, binding, lib/ and bin/)"
+echo "==> import circles (core crate, binding, emulator crate, lib/ and bin/)"
 node scripts/check-circles.mjs || status=1
 echo "==> Rust tests"
 cargo test --workspace --no-fail-fast --features clerk-m2m-native/test-hooks || status=1
