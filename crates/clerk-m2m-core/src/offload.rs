@@ -209,7 +209,11 @@ fn answer(verifier: &Verifier, token: &str, mode: Mode) -> Delivered {
         panic!("offload panic probe");
     }
     match verifier.verify_local_answer(token, mode) {
-        Some(answer) => Delivered::Answer(answer.outcome.to_wire_string(verifier.reuse_hint(&answer))),
+        Some(answer) => {
+            // Counted here as the binding's verifyLocal counts an answer of the calling thread.
+            verifier.outcomes().record(&answer.outcome);
+            Delivered::Answer(answer.outcome.to_wire_string(verifier.reuse_hint(&answer)))
+        }
         None => Delivered::NeedsNetwork,
     }
 }
