@@ -15,6 +15,7 @@ pub fn panic_probe_sync() -> Result<()> {
 /// The async counterpart of [`panic_probe_sync`]: napi polls async work under catch_unwind.
 #[napi(js_name = "__panicProbeAsync")]
 pub async fn panic_probe_async() -> Result<()> {
+    // Deliberate, as above: the test checks that the rejection is a JS error.
     panic!("panic probe (async)");
 }
 

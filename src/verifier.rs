@@ -60,7 +60,6 @@ impl NativeVerifier {
     #[napi(catch_unwind)]
     pub fn verify_local(&self, token: String, m2m_only: bool) -> Option<String> {
         let answer = self.inner.verify_local_answer(&token, mode(m2m_only))?;
-        self.inner.outcomes().record(&answer.outcome);
         Some(answer.outcome.to_wire_string(self.inner.reuse_hint(&answer)))
     }
 
@@ -69,9 +68,7 @@ impl NativeVerifier {
     pub async fn verify_remote(&self, token: String, m2m_only: bool) -> String {
         let verifier = Arc::clone(&self.inner);
         // Never marked reusable: a token that needed the network is a first sighting here.
-        let outcome = verifier.verify(&token, mode(m2m_only)).await;
-        verifier.outcomes().record(&outcome);
-        outcome.to_wire_string(None)
+        verifier.verify(&token, mode(m2m_only)).await.to_wire_string(None)
     }
 
     /// Verifies a batch on every core, the calling thread included (it takes an equal share
@@ -79,10 +76,8 @@ impl NativeVerifier {
     #[napi(catch_unwind, ts_return_type = "Promise<Array<string>>")]
     pub fn verify_many<'env>(&self, env: &'env Env, tokens: Vec<String>, m2m_only: bool) -> Result<PromiseRaw<'env, Vec<String>>> {
         let batch = within_runtime_if_available(|| self.inner.verify_batch(tokens, mode(m2m_only)));
-        let verifier = Arc::clone(&self.inner);
         env.spawn_future(async move {
             let outcomes = batch.await;
-            outcomes.iter().for_each(|o| verifier.outcomes().record(o));
             Ok(outcomes.iter().map(|o| o.to_wire_string(None)).collect())
         })
     }

@@ -91,7 +91,17 @@ impl Verifier {
                     }
                 }
             }
-            outcomes.into_iter().map(|o| o.unwrap_or_else(internal_error)).collect()
+            outcomes
+                .into_iter()
+                .map(|o| {
+                    o.unwrap_or_else(|| {
+                        // Not settled by verify_local or verify (which count their own): count it here.
+                        let failed = internal_error();
+                        verifier.outcomes().record(&failed);
+                        failed
+                    })
+                })
+                .collect()
         }
     }
 }
@@ -145,6 +155,9 @@ mod tests {
             .collect();
         let outcomes = verifier.verify_batch(tokens.clone(), Mode::MachineAuth).await;
         assert_eq!(outcomes.len(), tokens.len());
+        // Each outcome counted once, where the verifier settled it (locally or with the network).
+        let counted: u64 = verifier.outcomes().snapshot().iter().map(|c| c.2).sum();
+        assert_eq!(counted, 300);
         for (i, (t, o)) in tokens.iter().zip(&outcomes).enumerate() {
             let alone = verifier.verify(t, Mode::MachineAuth).await;
             if i % 50 == 11 {

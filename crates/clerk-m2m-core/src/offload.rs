@@ -206,14 +206,11 @@ fn yield_to_waker() {
 fn answer(verifier: &Verifier, token: &str, mode: Mode) -> Delivered {
     #[cfg(feature = "test-hooks")]
     if test_panic::take() {
+        // Test addon only: proves a worker's panic rejects that one call and never reaches Node.
         panic!("offload panic probe");
     }
     match verifier.verify_local_answer(token, mode) {
-        Some(answer) => {
-            // Counted here as the binding's verifyLocal counts an answer of the calling thread.
-            verifier.outcomes().record(&answer.outcome);
-            Delivered::Answer(answer.outcome.to_wire_string(verifier.reuse_hint(&answer)))
-        }
+        Some(answer) => Delivered::Answer(answer.outcome.to_wire_string(verifier.reuse_hint(&answer))),
         None => Delivered::NeedsNetwork,
     }
 }

@@ -346,12 +346,20 @@ impl Verifier {
             },
         };
         self.local.fetch_add(1, Ordering::Relaxed);
+        self.outcomes.record(&answer.outcome);
         Some(answer)
     }
 
     /// The full verification, network included.
     pub async fn verify(&self, token: &str, mode: Mode) -> Outcome {
         self.remote.fetch_add(1, Ordering::Relaxed);
+        let outcome = self.verify_uncounted(token, mode).await;
+        self.outcomes.record(&outcome);
+        outcome
+    }
+
+    /// [`Verifier::verify`]'s steps; the caller counts the outcome (one place for every return).
+    async fn verify_uncounted(&self, token: &str, mode: Mode) -> Outcome {
         // Boxed: a future that holds 3.5 KiB of stack buffers across its awaits would be that much larger.
         let mut scratch = Box::new(Scratch::new());
         let (decoded, kind) = match self.route(token, mode, &mut scratch) {
@@ -378,7 +386,8 @@ impl Verifier {
         (self.local.load(Ordering::Relaxed), self.remote.load(Ordering::Relaxed))
     }
 
-    /// This verifier's outcomes by token type × code ([`crate::outcome_counts::OutcomeCounts::record`]).
+    /// This verifier's outcomes by token type × code ([`crate::outcome_counts::OutcomeCounts::record`]):
+    /// every outcome [`Verifier::verify_local_answer`] and [`Verifier::verify`] settle is counted there.
     pub fn outcomes(&self) -> &crate::outcome_counts::OutcomeCounts {
         &self.outcomes
     }
