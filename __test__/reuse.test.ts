@@ -11,6 +11,7 @@ import { createM2MVerifier, verifyMachineAuthToken } from '../lib/index.js'
 import { startEmulator, type Emulator } from '../lib/emulator.js'
 import { loadOracle, type OracleMachine } from './helpers/oracle'
 import { normalize, type Normalized } from './helpers/results'
+import { verifyInternals } from './helpers/internals'
 import { generateKey, m2mHeader, m2mPayload, signJwt, type TestKey } from './helpers/tokens'
 
 type TestEmulator = Emulator & {
@@ -182,4 +183,78 @@ describe('a clock stepped back', () => {
       verifier.close()
     })
   }
+})
+
+describe('the reuse map: keyed by the token\'s tail, answering only the token itself, with new objects each time', () => {
+  const key = generateKey('ins_reuse_tail')
+  const options = { jwtKey: key.publicPem }
+
+  it('a forged token ending with a remembered token\'s signature gets its own answer (the reference\'s), not the remembered one', async () => {
+    setClock(T0)
+    const verifier = createM2MVerifier(options)
+    const genuine = signJwt(m2mHeader(key), m2mPayload({ jti: 'mt_tail_genuine' }), key)
+    for (let i = 0; i < 3; i++) expectSame(await sighting(genuine, options, verifier), `genuine, sighting ${i + 1}`)
+    expect(verifyInternals.verifierFor({ ...options }).holds(genuine, false)).toBe(true)
+    const [header, , signature] = genuine.split('.')
+    const forgedPayload = Buffer.from(JSON.stringify(m2mPayload({ jti: 'mt_tail_forged', scopes: 'mch_admin' }))).toString('base64url')
+    const forged = `${header}.${forgedPayload}.${signature}`
+    expect(forged.slice(-32)).toBe(genuine.slice(-32))
+    const reusedBefore = verifier.stats().reused
+    for (let i = 0; i < 3; i++) {
+      const r = await sighting(forged, options, verifier)
+      expectSame(r, `forged, sighting ${i + 1}`)
+      expect([r.ours.ok, r.ours.code]).toEqual([false, 'token-verification-failed'])
+    }
+    expect(verifier.stats().reused).toBe(reusedBefore)
+    // The genuine token's entry is still there and still answers for it alone.
+    expect((await verifier.verify(genuine)).data?.id).toBe('mt_tail_genuine')
+    expect(verifier.stats().reused).toBe(reusedBefore + 1)
+    verifier.close()
+  })
+
+  it('answers from memory are new objects equal to the reference\'s, an own "__proto__" member included', async () => {
+    setClock(T0)
+    const verifier = createM2MVerifier(options)
+    const proto = JSON.parse('{"b": [1, {"__proto__": {"polluted": true}, "c": 2.5}]}')
+    const token = signJwt(m2mHeader(key), m2mPayload({ jti: 'mt_tail_copy', ...proto }), key)
+    const seen: any[] = []
+    for (let i = 0; i < 4; i++) {
+      const r = await sighting(token, options, verifier)
+      expectSame(r, `sighting ${i + 1}`)
+      seen.push(await verifier.verify(token))
+    }
+    expect(verifier.stats().reused).toBeGreaterThanOrEqual(5)
+    const [a, b] = seen.slice(-2)
+    expect(a.data).not.toBe(b.data)
+    expect(a.data.claims).not.toBe(b.data.claims)
+    expect(a.data.claims.b).not.toBe(b.data.claims.b)
+    a.data.claims.b[1].c = 'mutated by a caller'
+    a.data.scopes.push('mch_extra')
+    const c = await verifier.verify(token)
+    expect(c.data.claims.b[1].c).toBe(2.5)
+    expect(c.data.scopes).not.toContain('mch_extra')
+    expect(Object.getPrototypeOf(c.data.claims)).toBe(Object.prototype)
+    const theirs = await ref.verifyMachineAuthToken(token, { ...options })
+    const theirNested = (theirs as any).data.claims.b[1]
+    expect(Object.getOwnPropertyDescriptor(theirNested, '__proto__')?.value).toEqual({ polluted: true })
+    expect(Object.getOwnPropertyDescriptor(c.data.claims.b[1], '__proto__')?.value).toEqual({ polluted: true })
+    expect(Object.getPrototypeOf(c.data.claims.b[1])).toBe(Object.prototype)
+    expect(Object.keys(c.data.claims.b[1])).toEqual(Object.keys(theirNested))
+    expect(Object.keys(c.data.claims)).toEqual(Object.keys((theirs as any).data.claims))
+    expect(({} as any).polluted).toBeUndefined()
+    verifier.close()
+  })
+
+  it('copyParsed copies what JSON.parse gives exactly: key order (integer keys first), nesting, own "__proto__"', () => {
+    const text = '{"z":1,"2":"two","a":{"__proto__":[null,true,"s",1.5e300]},"0":[[],{}],"__proto__":null}'
+    const parsed = JSON.parse(text)
+    const copy = verifyInternals.copyParsed(parsed)
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(parsed))
+    expect(Object.keys(copy)).toEqual(['0', '2', 'z', 'a', '__proto__'])
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype)
+    expect(Object.getPrototypeOf(copy.a)).toBe(Object.prototype)
+    expect(Object.getOwnPropertyDescriptor(copy.a, '__proto__')?.value).toEqual([null, true, 's', 1.5e300])
+    expect(copy.a).not.toBe(parsed.a)
+    expect(copy['0'][0]).not.toBe(parsed['0'][0])
+  })
 })

@@ -164,8 +164,8 @@ describe('reused JWT outcomes', () => {
     expect(s.bytes).toBeLessThanOrEqual(s.maxBytes)
     expect(s.bytes).toBeGreaterThan(s.maxBytes - entry) // full: the next entry did not fit
     expect(s.entries).toBeLessThanOrEqual(s.maxEntries)
-    expect(inner.results[0].has(tokens[0])).toBe(true) // the first repeats; no live entry was evicted for the rest
-    expect(inner.results[0].has(tokens[1_299])).toBe(false)
+    expect(inner.holds(tokens[0], false)).toBe(true) // the first repeats; no live entry was evicted for the rest
+    expect(inner.holds(tokens[1_299], false)).toBe(false)
     const before = inner.native.stats().local
     expect((await inner.verify(tokens[0], false)).data?.id).toBe('mt_bound_0') // from memory
     expect((await inner.verify(tokens[1_299], false)).data?.id).toBe('mt_bound_1299') // native

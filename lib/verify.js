@@ -70,15 +70,21 @@ function verifierKey(o) {
 // fetch that supplied the key expires, so a rotated key is never outlived), so
 // it is answered here without crossing into native code. The native side marks
 // only repeats (a token whose signature it had already verified), so a stream
-// of distinct tokens costs no bookkeeping here. One map per mode, keyed by the
-// token itself (V8 keeps a string's hash, so a repeated lookup with the same
-// string does not rehash it).
+// of distinct tokens costs no bookkeeping here. One map per mode.
+//
+// Keyed by the token's last REUSE_KEY_CHARS characters (of a JWT: its signature),
+// the entry holding the whole token, which a hit must equal: V8 hashes a string key
+// in full and a request's token is a new string each time (an 850-character token:
+// ~1.7 µs to hash, ~0.1 µs for the tail; the equality check ~0.05 µs). A token
+// sharing another's tail is a miss, never the other's answer.
 //
 // One bound for the whole JS layer, whatever callers do with option objects or
 // verifiers: all reuse maps together hold at most REUSE_MAX_ENTRIES entries and
 // REUSE_MAX_BYTES of token and outcome text (docs/SECURITY.md).
 const REUSE_MAX_ENTRIES = 4_096
 const REUSE_MAX_BYTES = 8 * 1024 * 1024
+const REUSE_KEY_CHARS = 32
+const reuseKey = (token) => (token.length > REUSE_KEY_CHARS ? token.slice(-REUSE_KEY_CHARS) : token)
 const reuse = { entries: 0, bytes: 0, hits: 0 }
 /** Verifiers whose maps hold entries: where room is made when the budget is spent. */
 const holders = new Set()
@@ -117,9 +123,9 @@ class Verifier {
     const now = Date.now()
     for (const holder of holders) {
       for (const map of holder.results) {
-        for (const [token, entry] of map) {
+        for (const [key, entry] of map) {
           if (!isDead(entry, now)) break
-          holder.forget(map, token, entry)
+          holder.forget(map, key, entry)
         }
       }
       if (hasRoom(size)) return true
@@ -127,15 +133,20 @@ class Verifier {
     return false
   }
 
-  /** Keeps a reusable outcome as its text: parsing it again gives new objects, exactly as a fresh verification would. */
+  /**
+   * Keeps a reusable outcome as a parsed template of its own, never handed out: each hit
+   * answers with a deep copy of it (`copyParsed`), new objects exactly as a fresh
+   * verification would give, for ~0.1 µs instead of a `JSON.parse` (~1 µs).
+   */
   remember(map, token, outcomeJson, until) {
     const now = Date.now()
     if (this.retired || !(until > now)) return
-    const prev = map.get(token)
-    if (prev !== undefined) this.forget(map, token, prev)
+    const key = reuseKey(token)
+    const prev = map.get(key)
+    if (prev !== undefined) this.forget(map, key, prev)
     const size = token.length + outcomeJson.length
     if (!Verifier.makeRoom(size)) return
-    map.set(token, { outcomeJson, since: now, until, size })
+    map.set(key, { token, template: JSON.parse(outcomeJson), since: now, until, size })
     this.entries += 1
     this.bytes += size
     reuse.entries += 1
@@ -143,13 +154,18 @@ class Verifier {
     if (this.entries === 1) holders.add(this)
   }
 
-  forget(map, token, entry) {
-    map.delete(token)
+  forget(map, key, entry) {
+    map.delete(key)
     this.entries -= 1
     this.bytes -= entry.size
     reuse.entries -= 1
     reuse.bytes -= entry.size
     if (this.entries === 0) holders.delete(this)
+  }
+
+  /** Whether a reuse map holds `token` (tests). */
+  holds(token, m2mOnly) {
+    return this.results[m2mOnly ? 1 : 0].get(reuseKey(token))?.token === token
   }
 
   /** Empties both maps and returns their share of the budget. */
@@ -181,17 +197,21 @@ class Verifier {
     if (ctx === undefined && observing()) return observe.traceVerify(this, token, m2mOnly)
     const map = this.results[m2mOnly ? 1 : 0]
     // An empty map (a stream of distinct tokens) skips hashing the token.
-    const hit = map.size === 0 ? undefined : map.get(token)
-    if (hit !== undefined) {
+    const hit = map.size === 0 ? undefined : map.get(reuseKey(token))
+    if (hit !== undefined && hit.token === token) {
       const now = Date.now()
       // Only inside [stored, until): after a clock step back, native code (and its clock) answers.
       if (hit.since <= now && now < hit.until) {
         this.reused += 1
         reuse.hits += 1
         if (ctx !== undefined) ctx.source = 'reuse'
-        return Promise.resolve(resultOf(JSON.parse(hit.outcomeJson)))
+        try {
+          return Promise.resolve(resultOf(copyParsed(hit.template)))
+        } catch (e) {
+          return Promise.reject(e)
+        }
       }
-      this.forget(map, token, hit)
+      this.forget(map, reuseKey(token), hit)
     }
     // Overlapping calls go to worker threads; a lone call stays here (lib/offload.js).
     const offloaded = offload(this, map, token, m2mOnly, ctx)
@@ -221,6 +241,26 @@ class Verifier {
     if (until != null) this.remember(map, token, outcomeJson, until)
     return resultOf(o)
   }
+}
+
+/**
+ * A deep copy of what `JSON.parse` returned: new objects and arrays, the same key order,
+ * and an own `__proto__` key kept as data, as `JSON.parse` makes it (an assignment would
+ * set the prototype instead).
+ */
+function copyParsed(v) {
+  if (typeof v !== 'object' || v === null) return v
+  if (Array.isArray(v)) {
+    const a = new Array(v.length)
+    for (let i = 0; i < v.length; i++) a[i] = copyParsed(v[i])
+    return a
+  }
+  const o = {}
+  for (const k of Object.keys(v)) {
+    if (k === '__proto__') Object.defineProperty(o, k, { value: copyParsed(v[k]), writable: true, enumerable: true, configurable: true })
+    else o[k] = copyParsed(v[k])
+  }
+  return o
 }
 
 function createNativeVerifier(normalized) {
@@ -436,4 +476,4 @@ function reuseStats() {
   return { hits: reuse.hits, entries: reuse.entries, bytes: reuse.bytes, maxEntries: REUSE_MAX_ENTRIES, maxBytes: REUSE_MAX_BYTES, verifiersWithEntries: holders.size, cachedVerifiers: verifiers.size }
 }
 
-module.exports = { verifyMachineAuthToken, verifyM2MToken, createM2MVerifier, normalizeOptions, verifierFor, toResult, reuseStats }
+module.exports = { verifyMachineAuthToken, verifyM2MToken, createM2MVerifier, normalizeOptions, verifierFor, toResult, reuseStats, copyParsed }

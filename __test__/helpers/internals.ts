@@ -5,5 +5,6 @@ import { createRequire } from 'node:module'
 
 export const verifyInternals = createRequire(__filename)('../../lib/verify.js') as {
   verifierFor(options: unknown): any
+  copyParsed<T>(value: T): T
   reuseStats(): { entries: number; bytes: number; maxEntries: number; maxBytes: number; verifiersWithEntries: number; cachedVerifiers: number }
 }
