@@ -251,8 +251,9 @@ class Verifier {
 function copyParsed(v) {
   if (typeof v !== 'object' || v === null) return v
   if (Array.isArray(v)) {
-    const a = new Array(v.length)
-    for (let i = 0; i < v.length; i++) a[i] = copyParsed(v[i])
+    // Appended, not preallocated: a packed array, as JSON.parse gives.
+    const a = []
+    for (let i = 0; i < v.length; i++) a.push(copyParsed(v[i]))
     return a
   }
   const o = {}
