@@ -1,6 +1,6 @@
 //! `M2MToken`: from a verified M2M JWT's payload, or from a Backend API body.
 
-use super::payload::{not_a_space_separated_string, or_default, or_default_field, payload_times, payload_times_of, redacted, split_spaces};
+use super::payload::{not_a_space_separated_string, or_default_field, payload_times, payload_times_of, redacted, split_spaces, PayloadTimes};
 #[cfg(any(test, feature = "test-hooks"))]
 use super::payload::prop;
 use crate::clock::Clock;
@@ -91,6 +91,16 @@ impl fmt::Debug for M2MToken {
     }
 }
 
+/// `M2MToken.fromJwtPayload`'s scopes: `scopes.split(' ')` of a string, else `aud ?? []` when
+/// `scopes` is absent or null; anything else is the reference's error.
+fn scopes_of(scopes: Option<FieldRef<'_>>, aud: Option<FieldRef<'_>>) -> Result<JsValue, TokenVerificationError> {
+    match scopes {
+        Some(FieldRef::Str(s)) => Ok(split_spaces(s)),
+        None | Some(FieldRef::Json(Value::Null)) => Ok(or_default_field(aud, JsValue::Json(Value::Array(Vec::new())))),
+        Some(other) => Err(not_a_space_separated_string("M2M", "scopes", Some(&other.to_value()))),
+    }
+}
+
 impl M2MToken {
     #[cfg(any(test, feature = "test-hooks"))]
     /// `M2MToken.fromJwtPayload(payload, clockSkewInMs)`; `clock_skew_ms` is
@@ -102,11 +112,8 @@ impl M2MToken {
     /// [`M2MToken::from_jwt_payload`] taking the payload: its members move
     /// into the token instead of being copied (the verification hot path).
     pub fn from_jwt_payload_owned(payload: Value, clock_skew_ms: Option<f64>, clock: &dyn Clock) -> Result<M2MToken, TokenVerificationError> {
-        let scopes = match js::get(&payload, "scopes") {
-            Some(Value::String(s)) => split_spaces(s),
-            None | Some(Value::Null) => or_default(js::get(&payload, "aud"), JsValue::Json(Value::Array(Vec::new()))),
-            other => return Err(not_a_space_separated_string("M2M", "scopes", other)),
-        };
+        let field = |name| js::get(&payload, name).map(FieldRef::from);
+        let scopes = scopes_of(field("scopes"), field("aud"))?;
         let times = payload_times(&payload, clock_skew_ms, clock);
         // A payload that is not an object reads as one without members.
         let mut members = match payload {
@@ -118,29 +125,13 @@ impl M2MToken {
             Some(jti) => JsValue::from_json(jti),
         };
         let subject = members.shift_remove("sub").map_or(JsValue::Undefined, JsValue::from_json);
-        Ok(M2MToken {
-            id,
-            subject,
-            scopes,
-            claims: JsValue::Json(extract_custom_claims(members)),
-            revoked: JsValue::bool(false),
-            revocation_reason: JsValue::null(),
-            expired: JsValue::bool(times.expired),
-            expiration: JsValue::Number(times.expiration),
-            created_at: JsValue::Number(times.created_at),
-            updated_at: JsValue::Number(times.created_at),
-            token: JsValue::Undefined,
-        })
+        Ok(Self::verified(id, subject, scopes, extract_custom_claims(members), &times))
     }
 
     /// [`M2MToken::from_jwt_payload_owned`] from the borrowed decoder's members (the verifier's
     /// hot path): the same token, field for field; each string is copied once, into the token.
     pub fn from_jwt_members(payload: Members<'_>, clock_skew_ms: Option<f64>, clock: &dyn Clock) -> Result<M2MToken, TokenVerificationError> {
-        let scopes = match payload.get("scopes") {
-            Some(FieldRef::Str(s)) => split_spaces(s),
-            None | Some(FieldRef::Json(Value::Null)) => or_default_field(payload.get("aud"), JsValue::Json(Value::Array(Vec::new()))),
-            Some(other) => return Err(not_a_space_separated_string("M2M", "scopes", Some(&other.to_value()))),
-        };
+        let scopes = scopes_of(payload.get("scopes"), payload.get("aud"))?;
         let times = payload_times_of(payload.get("exp"), payload.get("iat"), clock_skew_ms, clock);
         let custom = payload.iter().filter(|(k, _)| !is_not_custom(k)).count();
         let mut claims = Map::with_capacity(custom);
@@ -162,11 +153,16 @@ impl M2MToken {
                 }
             }
         }
-        Ok(M2MToken {
+        Ok(Self::verified(id, subject, scopes, custom_claims_in_key_order(claims), &times))
+    }
+
+    /// The token a verified JWT makes (both decoders): never revoked, `updatedAt` = `createdAt`.
+    fn verified(id: JsValue, subject: JsValue, scopes: JsValue, claims: Value, times: &PayloadTimes) -> M2MToken {
+        M2MToken {
             id,
             subject,
             scopes,
-            claims: JsValue::Json(custom_claims_in_key_order(claims)),
+            claims: JsValue::Json(claims),
             revoked: JsValue::bool(false),
             revocation_reason: JsValue::null(),
             expired: JsValue::bool(times.expired),
@@ -174,7 +170,7 @@ impl M2MToken {
             created_at: JsValue::Number(times.created_at),
             updated_at: JsValue::Number(times.created_at),
             token: JsValue::Undefined,
-        })
+        }
     }
 
     #[cfg(any(test, feature = "test-hooks"))]
