@@ -4,37 +4,21 @@
 //! Tokens have the shape of Clerk's M2M JWTs (the same claims as `bench/lib/tokens.mjs`),
 //! signed by a fresh RSA-2048 key through the emulator's signer.
 
+#[path = "../tests/common/clerk_jwts.rs"]
+mod clerk_jwts;
+
 use clerk_bapi_emulator::SigningKey;
-use clerk_m2m_core::{RawOptions, VerifyOptions};
+use clerk_jwts::{clerk_m2m_jwts, pem_verifier};
 use clerk_m2m_core::{Mode, Verifier};
 use clerk_m2m_core::{decode, is_m2m_jwt};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
-use serde_json::json;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 fn tokens(key: &SigningKey, count: usize) -> Vec<String> {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
-    let header = json!({ "alg": "RS256", "typ": "JWT", "kid": key.kid(), "cat": "cl_B7d4PD333AAA" });
-    (0..count)
-        .map(|i| {
-            let payload = json!({
-                "iss": "https://bench.clerk.example.test/instances/ins_2benchBENCHbenchBENCHbench",
-                "sub": "mch_2benchWEBHOOKbenchWEBHOOKbe",
-                "aud": ["mch_2benchTRPCbenchTRPCbenchTRP"],
-                "scopes": "mch_2benchTRPCbenchTRPCbenchTRP",
-                "jti": format!("mt_bench{i:024}"),
-                "iat": now - 5,
-                "nbf": now - 10,
-                "exp": now + 3 * 3600,
-            });
-            key.sign_jwt(&header, &payload).expect("signs")
-        })
-        .collect()
+    clerk_m2m_jwts(key, count, 3 * 3600).expect("signs")
 }
 
 fn verifier(pem: &str, token_cache: bool) -> Verifier {
-    let raw = RawOptions { jwt_key: Some(pem.to_owned()), token_cache: Some(token_cache), ..RawOptions::default() };
-    Verifier::new(VerifyOptions::from_raw(raw).expect("valid options"))
+    pem_verifier(pem, token_cache).expect("valid options")
 }
 
 fn hot_path(c: &mut Criterion) {

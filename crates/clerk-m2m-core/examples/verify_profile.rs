@@ -8,7 +8,7 @@
 //!     target/release/examples/verify_profile run /tmp/tokens.json hit 2000
 //! ```
 //!
-//! `gen` signs Clerk-shaped M2M JWTs (the claims of `benches/verify.rs`) with a fresh key and
+//! `gen` signs Clerk-shaped M2M JWTs (`tests/common/clerk_jwts.rs`) with a fresh key and
 //! writes them with its PEM; `run` verifies them with that PEM: `hit` verifies the first token
 //! again and again (signature cache hits: everything but RSA), `rsa` each token once with the
 //! signature cache off, `wire` also writes each outcome's wire text, as the binding does.
@@ -16,8 +16,12 @@
 //! `decode-view` (the verifier's decoder), `decode-value` (`decodeJwt`'s), `sha256` (the
 //! signing input's digest), `sigkey` (the signature cache's key).
 
+#[path = "../tests/common/clerk_jwts.rs"]
+mod clerk_jwts;
+
 use clerk_bapi_emulator::SigningKey;
-use clerk_m2m_core::{Mode, Outcome, RawOptions, Verifier, VerifyOptions};
+use clerk_jwts::{clerk_m2m_jwts, pem_verifier};
+use clerk_m2m_core::{Mode, Outcome, Verifier};
 use serde_json::{json, Value};
 use std::hint::black_box;
 
@@ -27,23 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("gen") => {
             let (path, count) = (arg(&args, 2)?, arg(&args, 3)?.parse::<usize>()?);
             let key = SigningKey::generate("ins_profile")?;
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
-            let header = json!({ "alg": "RS256", "typ": "JWT", "kid": key.kid(), "cat": "cl_B7d4PD333AAA" });
-            let tokens = (0..count)
-                .map(|i| {
-                    let payload = json!({
-                        "iss": "https://bench.clerk.example.test/instances/ins_2benchBENCHbenchBENCHbench",
-                        "sub": "mch_2benchWEBHOOKbenchWEBHOOKbe",
-                        "aud": ["mch_2benchTRPCbenchTRPCbenchTRP"],
-                        "scopes": "mch_2benchTRPCbenchTRPCbenchTRP",
-                        "jti": format!("mt_bench{i:024}"),
-                        "iat": now - 5,
-                        "nbf": now - 10,
-                        "exp": now + 24 * 3600,
-                    });
-                    key.sign_jwt(&header, &payload)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let tokens = clerk_m2m_jwts(&key, count, 24 * 3600)?;
             std::fs::write(path, serde_json::to_string(&json!({ "pem": key.public_key_pem(), "tokens": tokens }))?)?;
         }
         Some("run") => {
@@ -52,8 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let pem = file["pem"].as_str().ok_or("no pem")?.to_owned();
             let tokens: Vec<&str> = file["tokens"].as_array().ok_or("no tokens")?.iter().filter_map(Value::as_str).collect();
             let token_cache = mode == "hit";
-            let raw = RawOptions { jwt_key: Some(pem), token_cache: Some(token_cache), ..RawOptions::default() };
-            let verifier = Verifier::new(VerifyOptions::from_raw(raw)?);
+            let verifier = pem_verifier(&pem, token_cache)?;
             let mut verified = 0;
             if let Some(stage) = stage(mode) {
                 for i in 0..count {

@@ -8,37 +8,10 @@ use clerk_m2m_core::internals::base64url::encode;
 use clerk_m2m_core::{
     get_machine_token_type, is_jwt_format, is_m2m_jwt, is_machine_jwt, is_machine_token, is_machine_token_by_prefix, is_oauth_jwt, TokenType,
 };
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-struct Counting;
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations_during(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
-    f();
-    ALLOCATIONS.with(Cell::get) - before
-}
+use counting_alloc::allocations_during;
 
 fn jwt(header: &str, payload: &str) -> String {
     let signature: Vec<u8> = (0..=255u8).collect();
@@ -79,7 +52,7 @@ fn detecting_real_tokens_allocates_nothing() {
 
     let mut results = [false; 6];
     let mut kinds = [None; 8];
-    let counted = allocations_during(|| {
+    let (counted, ()) = allocations_during(|| {
         for _ in 0..100 {
             for (i, t) in inputs.iter().enumerate() {
                 results[0] |= is_jwt_format(t);
@@ -96,5 +69,5 @@ fn detecting_real_tokens_allocates_nothing() {
     assert_eq!(results, [true; 6]);
     assert_eq!(kinds[0], Some(TokenType::M2MToken));
     // The counter does count: a decode that builds a tree allocates.
-    assert!(allocations_during(|| drop(clerk_m2m_core::decode(&m2m))) > 0);
+    assert!(allocations_during(|| drop(clerk_m2m_core::decode(&m2m))).0 > 0);
 }

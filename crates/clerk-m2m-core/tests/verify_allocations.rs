@@ -4,71 +4,18 @@
 //! `--nocapture`) and held under a ceiling, so a change that brings `Value` maps back fails.
 //! aws-lc allocates through C `malloc`, outside this count: the figures are the Rust side's.
 
+#[path = "common/clerk_jwts.rs"]
+mod clerk_jwts;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+
 use clerk_bapi_emulator::SigningKey;
-use clerk_m2m_core::{Mode, Outcome, RawOptions, Verifier, VerifyOptions};
-use serde_json::json;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-struct Counting;
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: the caller's contract is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations_during<R>(f: impl FnOnce() -> R) -> (usize, R) {
-    let before = ALLOCATIONS.with(Cell::get);
-    let r = f();
-    (ALLOCATIONS.with(Cell::get) - before, r)
-}
-
-/// Tokens shaped as Clerk mints them (the claims of `benches/verify.rs`).
-fn tokens(key: &SigningKey, count: usize) -> Vec<String> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
-    let header = json!({ "alg": "RS256", "typ": "JWT", "kid": key.kid(), "cat": "cl_B7d4PD333AAA" });
-    (0..count)
-        .map(|i| {
-            let payload = json!({
-                "iss": "https://alloc.clerk.example.test/instances/ins_2allocALLOCallocALLOCalloc",
-                "sub": "mch_2allocWEBHOOKallocWEBHOOKal",
-                "aud": ["mch_2allocTRPCallocTRPCallocTRP"],
-                "scopes": "mch_2allocTRPCallocTRPCallocTRP",
-                "jti": format!("mt_alloc{i:024}"),
-                "iat": now - 5,
-                "nbf": now - 10,
-                "exp": now + 3600,
-            });
-            key.sign_jwt(&header, &payload).expect("signs")
-        })
-        .collect()
-}
+use clerk_jwts::{clerk_m2m_jwts, pem_verifier};
+use clerk_m2m_core::{Mode, Outcome, Verifier};
+use counting_alloc::allocations_during;
 
 fn verifier(pem: &str, token_cache: bool) -> Verifier {
-    let raw = RawOptions { jwt_key: Some(pem.to_owned()), token_cache: Some(token_cache), ..RawOptions::default() };
-    Verifier::new(VerifyOptions::from_raw(raw).expect("valid options"))
+    pem_verifier(pem, token_cache).expect("valid options")
 }
 
 fn verified(outcome: &Option<Outcome>) -> bool {
@@ -91,7 +38,7 @@ fn median_allocations(rounds: usize, mut f: impl FnMut(usize) -> bool) -> usize 
 #[test]
 fn a_verification_allocates_a_bounded_handful() {
     let key = SigningKey::generate("ins_alloc").expect("key");
-    let pool = tokens(&key, 64);
+    let pool = clerk_m2m_jwts(&key, 64, 3600).expect("signs");
 
     // Signature cache hit: the same token again, everything but the RSA operation.
     let cached = verifier(key.public_key_pem(), true);
