@@ -29,6 +29,13 @@ async function quiet() {
   expect(offloadStats().waiting).toBe(0)
 }
 
+/** The results of `verify` on each token, one call after the other (no overlap: nothing offloaded). */
+async function oneByOne(tokens: string[], verify: (token: string) => Promise<unknown>): Promise<Normalized[]> {
+  const results: Normalized[] = []
+  for (const t of tokens) results.push(await normalize(() => verify(t)))
+  return results
+}
+
 /** Tokens that verify. */
 const validTokens = (n: number) => Array.from({ length: n }, () => mixedTokens(1)[0])
 
@@ -94,9 +101,7 @@ describe.each([
       const overlapping = await Promise.all(tokens.map((t, i) => normalize(() => fn(t, options).finally(() => settledOrder.push(i)))))
       expect(offloadStats().submitted - before).toBe(tokens.length - 1)
       expect(settledOrder).toEqual(tokens.map((_, i) => i))
-      const sequential: Normalized[] = []
-      for (const t of tokens) sequential.push(await normalize(() => fn(t, options)))
-      expect(overlapping).toEqual(sequential)
+      expect(overlapping).toEqual(await oneByOne(tokens, (t) => fn(t, options)))
       expect(overlapping.filter((r) => r.ok).length).toBeGreaterThan(0)
       expect(overlapping.filter((r) => r.threw).length).toBe(fn === verifyMachineAuthToken ? 3 : 0)
     }
@@ -158,9 +163,7 @@ describe('the offload policy', () => {
     expect(v.stats().offloaded - before).toBe(laneMax)
     expect(offloadStats().refused - refusedBefore).toBe(99)
     expect(offloadStats().inFlight).toBe(0)
-    const sequential: Normalized[] = []
-    for (const t of tokens) sequential.push(await normalize(() => v.verify(t)))
-    expect(results).toEqual(sequential)
+    expect(results).toEqual(await oneByOne(tokens, (t) => v.verify(t)))
     v.close()
   })
 
@@ -176,9 +179,7 @@ describe('the offload policy', () => {
     expect(offloadStats().waiting).toBe(0)
     expect(offloadStats().inFlight).toBe(0)
     const fresh = createM2MVerifier(pemOptions())
-    const sequential: Normalized[] = []
-    for (const t of tokens) sequential.push(await normalize(() => fresh.verify(t)))
-    expect(results).toEqual(sequential)
+    expect(results).toEqual(await oneByOne(tokens, (t) => fresh.verify(t)))
     fresh.close()
   })
 
